@@ -1,0 +1,5 @@
+"""Loads tokenrig's pytest plugins for every suite under tests/ and benchmarks/."""
+
+pytest_plugins = [
+    "fixtures.options",
+]

@@ -1,0 +1,1 @@
+"""Tokens: the one interface every token offers, and the model capability table."""
