@@ -1,5 +1,8 @@
 """Pure TOTP/HOTP core: codes, otpauth URIs, the verifier and the measurement maths. No I/O."""
 
+from harness.otp.base32 import Base32Error, decode_base32, encode_base32
+from harness.otp.drift import DriftEstimate, days_until_outside, estimate_drift
+from harness.otp.generator import TotpGenerator
 from harness.otp.hotp import (
     MAX_COUNTER,
     Algorithm,
@@ -9,12 +12,57 @@ from harness.otp.hotp import (
     time_step,
     totp,
 )
+from harness.otp.offset import (
+    MeasurementError,
+    Observation,
+    OffsetEstimate,
+    estimate_clock_offset,
+    find_step_offset,
+)
+from harness.otp.uri import OtpKind, OtpUri, UriError, UriWarning, build_uri, parse_uri
+from harness.otp.verifier import Outcome, TokenState, Verdict, Verifier
+from harness.otp.window import (
+    JUMPCLOUD,
+    LIBOATH,
+    LINOTP,
+    PRIVACYIDEA,
+    SearchOrder,
+    WindowPolicy,
+)
 
 __all__ = [
+    "JUMPCLOUD",
+    "LIBOATH",
+    "LINOTP",
     "MAX_COUNTER",
+    "PRIVACYIDEA",
     "Algorithm",
+    "Base32Error",
+    "DriftEstimate",
+    "MeasurementError",
     "OTPError",
+    "Observation",
+    "OffsetEstimate",
+    "OtpKind",
+    "OtpUri",
+    "Outcome",
+    "SearchOrder",
+    "TokenState",
+    "TotpGenerator",
+    "UriError",
+    "UriWarning",
+    "Verdict",
+    "Verifier",
+    "WindowPolicy",
+    "build_uri",
+    "days_until_outside",
+    "decode_base32",
+    "encode_base32",
+    "estimate_clock_offset",
+    "estimate_drift",
+    "find_step_offset",
     "hotp",
+    "parse_uri",
     "step_start",
     "time_step",
     "totp",

@@ -1,0 +1,118 @@
+"""``tokenrig otp``: the TOTP core by hand, for QA at a bench and for acceptance scripts.
+
+``code`` computes a code, ``uri`` dissects an otpauth:// URI (what a QR code really says),
+``offset`` finds how many steps a token's displayed code is away from the host's clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from harness.cli.main import EXIT_FAIL, EXIT_OK, UsageError
+from harness.clock import SYSTEM_CLOCK
+from harness.otp.base32 import Base32Error, decode_base32
+from harness.otp.generator import TotpGenerator
+from harness.otp.hotp import MAX_DIGITS, MIN_DIGITS, Algorithm, OTPError
+from harness.otp.offset import find_step_offset
+from harness.otp.uri import UriError, parse_uri
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("otp", help="compute codes, parse otpauth URIs, find offsets")
+    commands = parser.add_subparsers(dest="otp_command", metavar="ACTION")
+    commands.required = True
+
+    code = commands.add_parser("code", help="print the TOTP code of a secret at a time")
+    _add_key_options(code)
+    code.add_argument("--time", type=float, metavar="UNIX", help="seconds since epoch (now)")
+    code.set_defaults(func=_code)
+
+    uri = commands.add_parser("uri", help="print an otpauth:// URI's fields as JSON")
+    uri.add_argument("uri", metavar="URI")
+    uri.add_argument("--strict", action="store_true", help="reject non-portable URIs")
+    uri.set_defaults(func=_uri)
+
+    offset = commands.add_parser("offset", help="print the step offset of a displayed code")
+    _add_key_options(offset)
+    offset.add_argument("--code", required=True, help="the code the token displayed")
+    offset.add_argument(
+        "--time",
+        type=float,
+        required=True,
+        metavar="UNIX",
+        help="host time at which it was displayed",
+    )
+    offset.add_argument(
+        "--window",
+        type=int,
+        default=10,
+        metavar="N",
+        help="search ±N steps around the host's step (default 10)",
+    )
+    offset.set_defaults(func=_offset)
+
+
+def _add_key_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--secret", required=True, metavar="B32", help="base32 seed")
+    parser.add_argument(
+        "--algorithm", type=str.upper, default="SHA1", choices=[a.value for a in Algorithm]
+    )
+    parser.add_argument(
+        "--digits", type=int, default=6, metavar="N", help=f"{MIN_DIGITS}..{MAX_DIGITS} (default 6)"
+    )
+    parser.add_argument("--period", type=int, default=30, metavar="S", help="step (default 30)")
+
+
+def _generator(args: argparse.Namespace) -> TotpGenerator:
+    try:
+        key = decode_base32(args.secret).key
+    except Base32Error as exc:
+        raise UsageError(f"--secret: {exc.reason}") from None
+    try:
+        return TotpGenerator(
+            key, algorithm=Algorithm(args.algorithm), digits=args.digits, period=args.period
+        )
+    except OTPError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _check_time(value: float) -> float:
+    if not 0 <= value < 2**64:
+        raise UsageError(f"--time must be seconds since 1970 (0..2**64), got {value}")
+    return value
+
+
+def _code(args: argparse.Namespace) -> int:
+    generator = _generator(args)
+    when = SYSTEM_CLOCK.now() if args.time is None else _check_time(args.time)
+    if when.is_integer():
+        print(generator.at(int(when)))
+    else:
+        print(generator.at(when))
+    return EXIT_OK
+
+
+def _uri(args: argparse.Namespace) -> int:
+    try:
+        parsed = parse_uri(args.uri, strict=args.strict)
+    except UriError as exc:
+        raise UsageError(str(exc)) from None
+    print(json.dumps(parsed.as_dict(), indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+def _offset(args: argparse.Namespace) -> int:
+    generator = _generator(args)
+    if args.window < 0:
+        raise UsageError(f"--window must be >= 0, got {args.window}")
+    when = _check_time(args.time)
+    offset = find_step_offset(
+        generator, args.code.strip(), int(when) if when.is_integer() else when, window=args.window
+    )
+    if offset is None:
+        print(f"tokenrig otp offset: code not found within ±{args.window} steps", file=sys.stderr)
+        return EXIT_FAIL
+    print(offset)
+    return EXIT_OK
