@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from harness import __version__
 
 # One line per sub-command module (harness.cli.<name>), in the order `--help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("otp",)
+COMMAND_MODULES: tuple[str, ...] = ("otp", "jumpcloud")
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -55,4 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run through the package module so sub-commands and this file share one UsageError.
+    from harness.cli.main import main as package_main
+
+    sys.exit(package_main())
