@@ -276,6 +276,8 @@ class _Parser:
             raw_name, equals, raw_value = piece.partition("=")
             name = self.decode("parameter", raw_name, plus_is_space=True)
             shown = name if len(name) <= 20 else name[:20] + "..."
+            if not shown:
+                shown = "parameter"  # "=value" with no name: still say where the problem is
             if not equals:
                 self.deviation(shown, "parameter has no '=value'; ignored")
                 continue

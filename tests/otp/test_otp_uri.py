@@ -301,3 +301,10 @@ def test_near_miss_uris_give_a_uri_or_a_uri_error(
     if isinstance(outcome, UriError):
         assert outcome.field
         assert str(outcome).startswith(outcome.field + ": ")
+
+
+def test_nameless_parameter_with_bad_escape_names_where_it_is() -> None:
+    """Regression (found by hypothesis): ``?=%`` gave a UriError with an empty field."""
+    with pytest.raises(UriError) as info:
+        parse_uri("otpauth://totp/0?=%", strict=True)
+    assert info.value.field == "parameter"
