@@ -3,4 +3,7 @@
 pytest_plugins = [
     "fixtures.options",
     "fixtures.jumpcloud",
+    "fixtures.rig",
+    "fixtures.tokens",
+    "fixtures.nfc",
 ]

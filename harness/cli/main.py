@@ -15,7 +15,13 @@ from collections.abc import Callable, Sequence
 from harness import __version__
 
 # One line per sub-command module (harness.cli.<name>), in the order `--help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("otp", "jumpcloud")
+COMMAND_MODULES: tuple[str, ...] = (
+    "otp",
+    "sim",
+    "rigs",
+    "burn",
+    "jumpcloud",
+)
 
 EXIT_OK = 0
 EXIT_FAIL = 1

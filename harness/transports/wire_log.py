@@ -1,0 +1,82 @@
+"""A timestamped log of every line on one rig's wire, with secrets already redacted.
+
+When a token fails at 3 a.m. in CI, the wire log is what tells "the token answered wrong" from
+"the rig answered nothing". Lines are redacted by the caller (which knows the command) before
+they reach this log; the log never sees a seed. The last lines are kept in memory so an
+error message can quote them.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import logging
+import re
+import threading
+from pathlib import Path
+from typing import TextIO
+
+LOGGER = logging.getLogger("tokenrig.wire")
+
+SENT = ">"
+RECEIVED = "<"
+NOTE = "!"
+
+
+class WireLog:
+    """Per-rig wire log: ``2026-11-29T03:30:00.123456Z rig > @1 DISP? 3`` lines."""
+
+    def __init__(self, rig: str, path: Path | None = None, *, keep: int = 50) -> None:
+        self.rig = rig
+        self.path = path
+        self._recent: collections.deque[str] = collections.deque(maxlen=keep)
+        self._lock = threading.Lock()
+        self._file: TextIO | None = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("a", encoding="utf-8")
+
+    def sent(self, text: str) -> None:
+        self._write(SENT, text)
+
+    def received(self, text: str) -> None:
+        self._write(RECEIVED, text)
+
+    def note(self, text: str) -> None:
+        self._write(NOTE, text)
+
+    def recent(self, n: int = 10) -> list[str]:
+        """The last ``n`` lines, for quoting in an error message."""
+        with self._lock:
+            return list(self._recent)[-n:]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+    def _write(self, direction: str, text: str) -> None:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        line = f"{stamp} {self.rig} {direction} {text}"
+        with self._lock:
+            self._recent.append(line)
+            if self._file is not None:
+                self._file.write(line + "\n")
+                self._file.flush()
+        LOGGER.debug("%s", line)
+
+
+_HEX_RUN = re.compile(rb"[0-9A-Fa-f]{16,}")
+
+
+def describe_garbage(raw: bytes, limit: int = 40) -> str:
+    """A printable, bounded description of a line that is not protocol.
+
+    Long hex runs are hidden: a rig that echoes its input would otherwise put a SEED
+    command's bytes into the log through this path.
+    """
+    hidden = _HEX_RUN.sub(lambda m: b"<%d hex digits>" % len(m.group()), raw)
+    shown = hidden[:limit]
+    suffix = "..." if len(hidden) > limit else ""
+    return f"garbage {len(raw)} bytes {shown!r}{suffix}"
