@@ -5,5 +5,6 @@ pytest_plugins = [
     "fixtures.jumpcloud",
     "fixtures.rig",
     "fixtures.tokens",
+    "fixtures.enrollment",
     "fixtures.nfc",
 ]

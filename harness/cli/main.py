@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "rigs",
     "burn",
     "jumpcloud",
+    "enroll",
 )
 
 EXIT_OK = 0

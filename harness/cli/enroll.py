@@ -1,0 +1,170 @@
+"""``tokenrig enroll``: walk the self-service enrollment for one token, step by step.
+
+Without ``--url`` it starts a local JumpCloud emulator, creates a demo user and enrolls a
+token there (a quick end-to-end check of a rig, a token or the harness itself). With
+``--url`` it logs in to that portal as ``--email`` (password from the environment variable
+named by ``--password-env``, never from the command line) and enrolls the token for that user.
+
+The token is a simulated one (``--model``, default C302) or the one in ``--slot`` of
+``--rig FILE|URL``. ``--browser`` drives the portal in headless Chromium and keeps masked
+screenshots in ``--screenshots DIR``. Each step prints one line; a failure names the step and
+exits 1. The portal's enrollment calls are the emulator's (see docs/enrollment.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from harness.cli.main import EXIT_FAIL, EXIT_OK, UsageError
+from harness.clock import SYSTEM_CLOCK
+from harness.enroll import procedure as p
+from harness.enroll.portal import UserPortal
+from harness.enroll.steps import StepFailed, StepRecord, StepRunner
+from harness.jumpcloud import JumpCloudClient, JumpCloudConfig
+from harness.jumpcloud.emulator import Emulator
+from harness.jumpcloud.portal_client import LoginOutcome, PortalClient
+from harness.jumpcloud.portal_driver import ChromiumSession, PortalDriver
+from harness.secrets import SecretText
+from harness.sim.factory import make_sim_token
+from harness.tokens.base import Token
+from harness.tokens.models import MODELS
+
+DEFAULT_PASSWORD_ENV = "JUMPCLOUD_PORTAL_PASSWORD"  # noqa: S105 - a variable name
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "enroll", help="enroll one token as a user's TOTP factor (self-service path)"
+    )
+    parser.add_argument("--url", help="portal base URL (default: start a local emulator)")
+    parser.add_argument("--email", help="the user's email (with --url)")
+    parser.add_argument(
+        "--password-env",
+        default=DEFAULT_PASSWORD_ENV,
+        metavar="VAR",
+        help=f"environment variable holding the user's password (default {DEFAULT_PASSWORD_ENV})",
+    )
+    parser.add_argument(
+        "--model", default="C302", help=f"simulated token model ({', '.join(MODELS)})"
+    )
+    parser.add_argument("--rig", metavar="FILE|URL", help="use the token in a rig instead")
+    parser.add_argument("--slot", type=int, default=1, help="rig slot (default 1)")
+    parser.add_argument("--browser", action="store_true", help="drive the portal in Chromium")
+    parser.add_argument("--screenshots", type=Path, metavar="DIR", help="keep screenshots here")
+    parser.set_defaults(func=run_enroll)
+
+
+class _PrintSteps:
+    """Prints each finished step as one line (the runner's own log format)."""
+
+    def step_started(self, record: StepRecord) -> None:
+        pass
+
+    def step_finished(self, record: StepRecord) -> None:
+        print(record.line(), flush=True)
+
+    def attach_png(self, name: str, png: bytes) -> None:
+        pass
+
+    def attach_text(self, name: str, text: str) -> None:
+        pass
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    if args.url and not args.email:
+        raise UsageError("--url needs --email (the user to enroll)")
+    if args.email and not args.url:
+        raise UsageError("--email needs --url (without --url a demo user is created)")
+    if args.model.lower() not in {name.lower() for name in MODELS}:
+        raise UsageError(f"--model {args.model!r}: unknown model; known: {', '.join(MODELS)}")
+    if args.slot < 1:
+        raise UsageError(f"--slot {args.slot}: slots count from 1")
+    if args.screenshots and not args.browser:
+        raise UsageError("--screenshots needs --browser")
+
+
+@contextlib.contextmanager
+def _token(args: argparse.Namespace) -> Iterator[Token]:
+    if not args.rig:
+        yield make_sim_token(args.model, clock=SYSTEM_CLOCK)
+        return
+    from harness.rigs.rig import open_rig
+
+    try:
+        rig = open_rig(args.rig)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--rig {args.rig}: {exc}") from exc
+    with rig:
+        yield rig.token(args.slot)
+
+
+@contextlib.contextmanager
+def _portal(args: argparse.Namespace, url: str) -> Iterator[UserPortal]:
+    if not args.browser:
+        with PortalClient(url) as client:
+            yield client
+        return
+    with ChromiumSession() as chromium:
+        yield PortalDriver(chromium.page(), url, screenshot_dir=args.screenshots)
+
+
+def _password(args: argparse.Namespace) -> SecretText:
+    value = os.environ.get(args.password_env, "")
+    if not value:
+        raise UsageError(f"--url: set the user's password in ${args.password_env}")
+    return SecretText(value, "portal password")
+
+
+def run_enroll(args: argparse.Namespace) -> int:
+    _check_args(args)
+    runner = StepRunner((_PrintSteps(),))
+    try:
+        with contextlib.ExitStack() as stack:
+            token = stack.enter_context(_token(args))
+            if args.url:
+                password = _password(args)
+                portal = stack.enter_context(_portal(args, args.url))
+                runner.run(
+                    "log in to the User Portal",
+                    p.log_in,
+                    portal,
+                    args.email,
+                    password,
+                    LoginOutcome.SIGNED_IN,
+                )
+                p.enroll_token(runner, portal, token, SYSTEM_CLOCK, forced=False)
+                runner.run("Security: the authenticator app is active", p.check_totp_active, portal)
+                who = args.email
+            else:
+                key = secrets.token_hex(20)
+                emulator = stack.enter_context(Emulator(api_key=key))
+                print(f"local JumpCloud emulator at {emulator.url}", flush=True)
+                admin = stack.enter_context(
+                    JumpCloudClient(JumpCloudConfig(emulator.url, SecretText(key, "API key")))
+                )
+                portal = stack.enter_context(_portal(args, emulator.url))
+                username = f"tokenrig-cli-{secrets.token_hex(3)}"
+                who = f"{username}@example.test"
+                p.self_service_path(
+                    runner,
+                    admin=admin,
+                    portal=portal,
+                    token=token,
+                    clock=SYSTEM_CLOCK,
+                    username=username,
+                    email=who,
+                    password=SecretText(f"Tr-{secrets.token_urlsafe(12)}-9a", "password"),
+                )
+    except StepFailed as exc:
+        print(f"tokenrig enroll: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    ident = token.identity
+    print(f"enrolled {who}: token {ident.model} {ident.serial} ({len(runner.records)} steps)")
+    return EXIT_OK

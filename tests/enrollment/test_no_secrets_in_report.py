@@ -1,0 +1,136 @@
+"""No seed and no password in the test report: run real enrollments (one in the browser) with
+a canary seed and a canary password into an allure results directory, then search every file
+there for them in every spelling, and try to read a QR code out of every screenshot."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from harness.enroll.qr import find_qr_texts
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+CANARY_SEED = b"tokenrig-canary-seed"  # 20 bytes, the emulator's default seed size
+CANARY_PASSWORD = "Canary-Passw0rd-q7xz"
+RUNS = [
+    "tests/enrollment/test_enrollment_paths.py::test_admin_path[browser-pty-rig]",
+    "tests/enrollment/test_enrollment_paths.py::test_self_service_path[api-pty-rig]",
+]
+
+PLUGIN = f'''
+"""Test-only plugin: the emulator hands out the canary seed, the fixtures the canary password;
+each use is counted in a file next to this plugin (proof the canaries were really used)."""
+import pathlib
+
+import fixtures.enrollment as enrollment
+import harness.jumpcloud.emulator.portal_flows as flows
+from harness.secrets import Secret, SecretText
+
+HERE = pathlib.Path(__file__).parent
+
+
+def _count(name):
+    with open(HERE / name, "a") as tally:
+        tally.write("x")
+
+
+def _seed(nbytes=20):
+    _count("seeds-used")
+    return Secret({CANARY_SEED!r}, "TOTP seed")
+
+
+def _password():
+    _count("passwords-used")
+    return SecretText({CANARY_PASSWORD!r}, "portal password")
+
+
+def pytest_configure(config):
+    flows.new_totp_secret = _seed
+    enrollment.new_password = _password
+'''
+
+
+def _spellings() -> dict[str, bytes]:
+    b32 = base64.b32encode(CANARY_SEED).decode()
+    forms = {
+        "seed (raw)": CANARY_SEED,
+        "seed (hex)": CANARY_SEED.hex().encode(),
+        "seed (HEX)": CANARY_SEED.hex().upper().encode(),
+        "seed (base32)": b32.rstrip("=").encode(),
+        "seed (base32, lower)": b32.rstrip("=").lower().encode(),
+        "seed (base64)": base64.b64encode(CANARY_SEED),
+        "password": CANARY_PASSWORD.encode(),
+        "password (url-encoded)": urllib.parse.quote(CANARY_PASSWORD).encode(),
+    }
+    # A seed split into 4-character groups, as some apps print it.
+    forms["seed (grouped)"] = " ".join(
+        b32.rstrip("=")[i : i + 4] for i in range(0, len(b32.rstrip("=")), 4)
+    ).encode()
+    return forms
+
+
+def test_allure_results_carry_no_seed_and_no_password(tmp_path: Path) -> None:
+    plugin_dir = tmp_path / "plugin"
+    plugin_dir.mkdir()
+    (plugin_dir / "canary_plugin.py").write_text(PLUGIN)
+    results = tmp_path / "allure-results"
+    env = {**os.environ, "PYTHONPATH": f"{plugin_dir}{os.pathsep}{REPO}"}
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *RUNS,
+            "-p",
+            "canary_plugin",
+            "-q",
+            f"--alluredir={results}",
+            "-p",
+            "no:randomly",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    output = (run.stdout + run.stderr).encode()
+    assert (plugin_dir / "seeds-used").read_text() == "xx", "the canary seed was not used"
+    assert (plugin_dir / "passwords-used").read_text() == "xx", "canary password not used"
+
+    files = sorted(results.iterdir())
+    outcomes = [
+        json.loads(path.read_text())["status"]
+        for path in files
+        if path.name.endswith("-result.json")
+    ]
+    assert outcomes == ["passed", "passed"]
+    pngs = [path for path in files if path.suffix == ".png"]
+    texts = [path for path in files if path.name.endswith("-attachment.txt")]
+    assert len(pngs) >= 10, "the browser run attached too few screenshots to mean anything"
+    assert any(b"decode QR code" in path.read_bytes() for path in texts), "no step log attached"
+
+    leaks = [
+        f"{what} in {path.name}"
+        for path in files
+        for what, needle in _spellings().items()
+        if needle in path.read_bytes()
+    ]
+    leaks += [
+        f"{what} in pytest output" for what, needle in _spellings().items() if needle in output
+    ]
+    assert not leaks, leaks
+
+    readable = [(path.name, text) for path in pngs for text in find_qr_texts(path.read_bytes())]
+    assert readable == [], f"screenshots with a readable QR code: {[n for n, _ in readable]}"
