@@ -5,6 +5,8 @@ pytest_plugins = [
     "fixtures.jumpcloud",
     "fixtures.rig",
     "fixtures.tokens",
+    "fixtures.records",
+    "fixtures.qualification",
     "fixtures.enrollment",
     "fixtures.nfc",
 ]

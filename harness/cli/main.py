@@ -19,8 +19,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "otp",
     "sim",
     "rigs",
-    "burn",
     "jumpcloud",
+    "qualify",
+    "report",
+    "burn",
     "enroll",
 )
 

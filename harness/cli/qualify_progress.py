@@ -1,0 +1,115 @@
+"""Live progress of ``tokenrig qualify``: a pytest plugin that draws with rich.
+
+It listens to test reports in the controlling process (with or without pytest-xdist), counts
+each token's procedures, and prints a token's verdict the moment its last procedure ends, with
+the first finding when it failed. Everything it shows comes from the reports' properties, so
+it knows nothing about how tokens are reached.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from typing import Any
+
+import pytest
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+_PARAM = re.compile(r"\[(?P<id>[^\]]+)\]$")
+PER_TOKEN_BARS_UP_TO = 16
+
+
+def token_id(nodeid: str) -> str | None:
+    match = _PARAM.search(nodeid)
+    return match.group("id") if match else None
+
+
+class LiveProgress:
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            console=console,
+        )
+        self.totals: Counter[str] = Counter()
+        self.done: Counter[str] = Counter()
+        self.state: dict[str, dict[str, Any]] = {}
+        self.tasks: dict[str, TaskID] = {}
+        self.overall: TaskID | None = None
+        self.verdicts: dict[str, str] = {}
+
+    # -- collection (in-process, or per xdist worker) ---------------------------------------
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if not getattr(session.config.option, "numprocesses", None):
+            self._collected([item.nodeid for item in session.items])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        if not self.totals:
+            self._collected(ids)
+
+    def _collected(self, nodeids: list[str]) -> None:
+        for nodeid in nodeids:
+            ident = token_id(nodeid)
+            if ident is not None:
+                self.totals[ident] += 1
+        self.progress.start()
+        self.overall = self.progress.add_task(
+            f"{len(self.totals)} tokens", total=sum(self.totals.values()), status=""
+        )
+        if len(self.totals) <= PER_TOKEN_BARS_UP_TO:
+            for ident, total in self.totals.items():
+                self.tasks[ident] = self.progress.add_task(
+                    f"  {ident}", total=total, status="[dim]waiting"
+                )
+
+    # -- reports ------------------------------------------------------------------------------
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        ident = token_id(report.nodeid)
+        if ident is None or ident not in self.totals:
+            return
+        for name, value in report.user_properties:
+            if name == "tokenrig":
+                self.state[ident] = json.loads(str(value))
+        finished = report.when == "call" or (report.when == "setup" and not report.passed)
+        if not finished:
+            return
+        self.done[ident] += 1
+        state = self.state.get(ident, {})
+        verdict = state.get("verdict", "pass")
+        if report.failed and not state:
+            verdict = "fail"
+        status = "[green]pass so far" if verdict == "pass" else "[red]FAIL"
+        if ident in self.tasks:
+            self.progress.update(self.tasks[ident], advance=1, status=status)
+        if self.overall is not None:
+            self.progress.update(self.overall, advance=1)
+        if self.done[ident] == self.totals[ident]:
+            self._token_done(ident, verdict, state)
+
+    def _token_done(self, ident: str, verdict: str, state: dict[str, Any]) -> None:
+        self.verdicts[ident] = verdict
+        model = state.get("model", "")
+        if verdict == "pass":
+            line = f"[green]✓ pass[/] {ident} {model}"
+        else:
+            findings = state.get("findings") or ["a procedure failed (see the report)"]
+            line = f"[red]✗ FAIL[/] {ident} {model}: {findings[0]}"
+            if len(findings) > 1:
+                line += f" [dim](+{len(findings) - 1} more)"
+        if ident in self.tasks:
+            self.progress.update(
+                self.tasks[ident],
+                status="[green]pass" if verdict == "pass" else "[red]FAIL",
+            )
+        self.progress.console.print(line, markup=True, highlight=False)
+
+    def stop(self) -> None:
+        self.progress.stop()

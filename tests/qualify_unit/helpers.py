@@ -1,0 +1,46 @@
+"""Helpers for running qualification procedures on simulated tokens in virtual time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from harness.clock import VirtualClock
+from harness.qualify.context import ProcedureContext, SlotSeed
+from harness.qualify.procedures import PROCEDURE_FUNCTIONS, provision
+from harness.qualify.profile import Profile
+from harness.qualify.record import TokenRecord
+from harness.sim.factory import make_sim_firmware
+from harness.sim.firmware import SimFirmware
+from harness.tokens.base import Token
+from harness.tokens.sim_token import SimToken
+
+
+def qualify_token(
+    token: Token, clock: VirtualClock, profile: Profile, seed: SlotSeed | None = None
+) -> TokenRecord:
+    """Every procedure of ``profile`` and the final provisioning, as the suite runs them."""
+    record = TokenRecord(serial=token.identity.serial, slot=1, model=token.identity.model)
+    ctx = ProcedureContext(
+        token=token, clock=clock, profile=profile, record=record, seed=seed or SlotSeed.fresh()
+    )
+    for name in profile.procedures:
+        ctx.procedure = name
+        PROCEDURE_FUNCTIONS[name](ctx)
+    ctx.procedure = "provision"
+    provision(ctx)
+    return record
+
+
+def sim_token(
+    model: str,
+    *,
+    faults: Iterable[str] = (),
+    drift_ppm: float = 0.0,
+    rtc_offset: float = 0.0,
+    start: float = 1_767_225_600.0,
+) -> tuple[SimToken, VirtualClock]:
+    clock = VirtualClock(start)
+    firmware: SimFirmware = make_sim_firmware(
+        model, clock=clock, drift_ppm=drift_ppm, rtc_offset=rtc_offset, faults=faults
+    )
+    return SimToken(firmware), clock
