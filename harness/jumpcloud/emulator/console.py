@@ -28,7 +28,6 @@ from harness.jumpcloud.emulator.models import (
     Organization,
     ScheduledStateChange,
     SystemUser,
-    UserState,
     iso_time,
     new_object_id,
     parse_iso_time,
@@ -51,6 +50,7 @@ from harness.jumpcloud.emulator.user_schema import (
     check_username,
     user_to_api,
 )
+from harness.jumpcloud.objects import UserState
 
 ID = r"(?P<id>[^/]+)"
 ORG_SETTINGS_TYPES: dict[str, type | tuple[type, ...]] = {

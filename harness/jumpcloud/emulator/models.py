@@ -41,6 +41,7 @@ from typing import Any
 
 from harness.clock import SYSTEM_CLOCK, Clock
 from harness.jumpcloud.emulator.portal_state import PortalState
+from harness.jumpcloud.objects import MfaStatus, UserState  # one vocabulary for client and emulator
 from harness.secrets import Secret, SecretText
 
 DEFAULT_ENROLLMENT_DAYS = 7
@@ -64,24 +65,6 @@ class EmulatorError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
-
-
-class UserState(StrEnum):
-    STAGED = "STAGED"
-    ACTIVATED = "ACTIVATED"
-    SUSPENDED = "SUSPENDED"
-
-
-class MfaStatus(StrEnum):
-    """``mfaEnrollmentStatus`` enum of the V1 spec."""
-
-    NOT_ENROLLED = "NOT_ENROLLED"
-    DISABLED = "DISABLED"
-    PENDING_ACTIVATION = "PENDING_ACTIVATION"
-    ENROLLMENT_EXPIRED = "ENROLLMENT_EXPIRED"
-    IN_ENROLLMENT = "IN_ENROLLMENT"
-    PRE_ENROLLMENT = "PRE_ENROLLMENT"
-    ENROLLED = "ENROLLED"
 
 
 class MailKind(StrEnum):

@@ -28,13 +28,13 @@ from harness.jumpcloud.emulator.models import (
     EmulatorError,
     EmulatorState,
     SystemUser,
-    UserState,
     check_password,
 )
 from harness.jumpcloud.emulator.portal_state import PortalSession, Stage
 from harness.jumpcloud.emulator.portal_totp import check_code, new_totp_secret
 from harness.jumpcloud.emulator.user_schema import PasswordPolicyError
 from harness.jumpcloud.emulator.user_schema import check_password as check_password_policy
+from harness.jumpcloud.objects import UserState
 from harness.otp.window import WindowPolicy
 from harness.secrets import Secret
 
