@@ -57,6 +57,21 @@ def rig_config_for(target: str | Path) -> RigConfig:
     return RigConfig(name=text, url=text)
 
 
+def sim_firmware_for_slot(slot: SlotConfig, clock: Clock) -> SimFirmware:
+    """The simulated token a rig file describes for one slot (model, drift, faults...)."""
+    return make_sim_firmware(
+        slot.model,
+        clock=clock,
+        index=slot.slot,
+        serial=slot.serial,
+        firmware=slot.firmware,
+        drift_ppm=slot.drift_ppm,
+        rtc_offset=slot.rtc_offset,
+        faults=slot.faults,
+        temperature_c=slot.temperature_c,
+    )
+
+
 def build_sim_rig(
     config: RigConfig, *, clock: Clock = SYSTEM_CLOCK, serial: str = "SIMRIG-0001"
 ) -> SimRig:
@@ -64,17 +79,7 @@ def build_sim_rig(
     count = max(slot.slot for slot in config.slots)
     slots: list[SimFirmware | None] = [None] * count
     for slot in config.slots:
-        slots[slot.slot - 1] = make_sim_firmware(
-            slot.model,
-            clock=clock,
-            index=slot.slot,
-            serial=slot.serial,
-            firmware=slot.firmware,
-            drift_ppm=slot.drift_ppm,
-            rtc_offset=slot.rtc_offset,
-            faults=slot.faults,
-            temperature_c=slot.temperature_c,
-        )
+        slots[slot.slot - 1] = sim_firmware_for_slot(slot, clock)
     return SimRig(slots, clock=clock, serial=serial, apdu_factory=card_for if config.apdu else None)
 
 
