@@ -8,6 +8,7 @@ bench with a rig, not in a debugger.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,7 +129,7 @@ def parse_rig(data: dict[str, Any], *, source: str) -> RigConfig:
     if url in SIM_URLS and not slots:
         raise RigFileError(source, "slots", "a simulated rig needs at least one [[slots]] entry")
     timeout = float(_get(data, "timeout", (int, float), source) or 2.0)
-    if timeout <= 0:
+    if not math.isfinite(timeout) or timeout <= 0:  # nan/inf would make every wait unbounded
         raise RigFileError(source, "timeout", "must be positive seconds")
     return RigConfig(
         name=name,
@@ -236,6 +237,8 @@ def _get(
         raise RigFileError(source, name, f"must be {_kind_name(kinds)}, not a boolean")
     if not isinstance(value, kinds):
         raise RigFileError(source, name, f"must be {_kind_name(kinds)}, got {value!r}")
+    if float in kinds and isinstance(value, int) and abs(value) > 2**53:
+        raise RigFileError(source, name, "number out of range")  # TOML integers are unbounded
     return value
 
 

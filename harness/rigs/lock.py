@@ -57,6 +57,14 @@ def pid_alive(pid: int) -> bool:
     return state != ["Z"]
 
 
+def _holder_pid(holder: dict[str, object]) -> int:
+    """The PID a lock file names; 0 (stale) when it names none a process could have."""
+    pid = holder.get("pid", 0)
+    if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid < 2**31:
+        return 0
+    return pid
+
+
 class RigLock:
     """An exclusive, stale-aware lock on one rig (context manager)."""
 
@@ -78,7 +86,7 @@ class RigLock:
                 if self._try_create():
                     return self
                 holder = self._holder()
-                pid = int(str(holder.get("pid", 0) or 0))
+                pid = _holder_pid(holder)
                 if not pid_alive(pid):
                     self._move_stale_aside(pid)
                     continue

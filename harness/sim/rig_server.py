@@ -70,8 +70,12 @@ class SimRig:
         serial: str = "SIMRIG-0001",
         firmware: str = "1.0",
         apdu_factory: ApduFactory | None = None,
+        latency: Callable[[], tuple[float, float]] | None = None,
     ) -> None:
         self.slots = list(slots)
+        # (seconds before handling, seconds after) each request: a slow or busy rig, so tests
+        # can put readings at random distances from step boundaries; None = answer at once.
+        self.latency = latency
         self.clock = clock
         self.serial = serial
         self.firmware = firmware
@@ -119,7 +123,13 @@ class SimRig:
             request = parse_request(raw)
         except ProtocolError as exc:
             return err(ErrorCode.UNKNOWN_COMMAND, str(exc), tag=peek_tag(raw)).line()
-        return self.handle(request).line()
+        before, after = self.latency() if self.latency is not None else (0.0, 0.0)
+        if before > 0:
+            self.clock.sleep(before)
+        answer = self.handle(request).line()
+        if after > 0:
+            self.clock.sleep(after)
+        return answer
 
     def handle(self, request: Request) -> Response:
         command = self._commands.get(request.command)

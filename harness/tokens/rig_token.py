@@ -133,7 +133,13 @@ class RigToken:
         if not self._spec.clock_readable:
             raise Unsupported(f"{self._spec.name}: the clock cannot be read")
         values = self._call("TCLK?", self.profile).values
-        return int(values[0])
+        try:
+            return int(values[0])
+        except (IndexError, ValueError) as exc:
+            raise InfrastructureError(
+                f"rig {self.link.name} slot {self.slot}: malformed clock answer "
+                f"{' '.join(values)[:40]!r}"
+            ) from exc
 
     def press(self) -> None:
         self._call("PRESS", self.profile)

@@ -96,7 +96,11 @@ def load_seed_file(path: Path | str) -> SeedFile:
     if world_readable(path):
         warnings.append(f"{path}: readable by every user on this machine; chmod 600 it")
         log.warning("%s", warnings[-1])
-    rows = list(csv.reader(text.splitlines()))
+    reader = csv.reader(text.splitlines())
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # e.g. a cell over the csv module's field size limit
+        raise SeedFileError(path, reader.line_num, None, f"not readable as CSV: {exc}") from None
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise SeedFileError(path, 1, None, "empty file: expected a header row slot,secret,...")
     header = [cell.strip().lower() for cell in rows[0]]

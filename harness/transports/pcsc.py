@@ -192,6 +192,11 @@ def _release(connection: Any) -> None:
     for step in (connection.disconnect, connection.release):
         with contextlib.suppress(*_pcsc_errors()):
             step()
+    # The context of a pcscd that has gone (restarted) cannot be released: forget it, or the
+    # connection's __del__ tries again and prints an error whenever it is garbage-collected.
+    inner = getattr(connection, "component", connection)
+    if getattr(inner, "hcontext", None) is not None:
+        inner.hcontext = None
 
 
 def wait_for_card(

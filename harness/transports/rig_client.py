@@ -38,6 +38,15 @@ from harness.transports.wire_log import WireLog, describe_garbage
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_BAUDRATE = 115200
 
+try:  # pyserial flushes a tty with termios calls, whose error is not an OSError
+    import termios
+
+    _TTY_ERRORS: tuple[type[Exception], ...] = (termios.error,)
+except ImportError:  # pragma: no cover - not POSIX
+    _TTY_ERRORS = ()
+_LINK_ERRORS: tuple[type[Exception], ...] = (serial.SerialException, OSError, *_TTY_ERRORS)
+_READ_ERRORS: tuple[type[Exception], ...] = (*_LINK_ERRORS, TypeError)
+
 
 class RigCommandError(TokenError):
     """The rig answered ``ERR``: the message carries the rig, slot, code and the rig's text."""
@@ -178,7 +187,7 @@ class RigClient:
             # The leading newline ends whatever partial line noise left in the rig's buffer.
             port.write(b"\n" + request.line())
             port.flush()
-        except (serial.SerialException, OSError) as exc:
+        except _LINK_ERRORS as exc:
             self._break(f"write failed: {exc}")
             raise InfrastructureError(
                 f"{where}: {request.command} failed: link lost ({exc})"
@@ -212,7 +221,7 @@ class RigClient:
                 return None
             try:
                 chunk = port.read(port.in_waiting or 1)
-            except (serial.SerialException, OSError, TypeError) as exc:
+            except _READ_ERRORS as exc:
                 self._break(f"read failed: {exc}")
                 raise InfrastructureError(
                     f"{where}: {request.command} failed: link lost while awaiting the answer "
@@ -289,7 +298,7 @@ class RigClient:
                 self._discard_input(port)
                 port.write(data)
                 port.flush()
-            except (serial.SerialException, OSError) as exc:
+            except _LINK_ERRORS as exc:
                 self._break(f"write failed: {exc}")
                 raise InfrastructureError(f"rig {self.name}: raw write failed: {exc}") from exc
             self.log.sent(f"(raw) {describe_garbage(data, 60)}")
@@ -303,7 +312,7 @@ class RigClient:
                     return None
                 try:
                     self._pending.extend(port.read(port.in_waiting or 1))
-                except (serial.SerialException, OSError, TypeError) as exc:
+                except _READ_ERRORS as exc:
                     self._break(f"read failed: {exc}")
                     raise InfrastructureError(f"rig {self.name}: link lost: {exc}") from exc
 
@@ -312,14 +321,25 @@ class RigClient:
         return " ".join(self.call("*IDN?"))
 
     def protocol_version(self) -> str:
-        return self.call("PROTO?")[0]
+        values = self.call("PROTO?")
+        if not values:
+            raise InfrastructureError(f"rig {self.name}: PROTO? answered no version")
+        return values[0]
 
     def slot_count(self) -> int:
-        return int(self.call("SLOTS?")[0])
+        values = self.call("SLOTS?")
+        if len(values) != 1 or not values[0].isdigit():
+            raise InfrastructureError(
+                f"rig {self.name}: malformed SLOTS? answer {' '.join(values)[:40]!r}"
+            )
+        return int(values[0])
 
     def slot_info(self, slot: int) -> SlotInfo:
         values = self.call("SLOT?", slot, slot=slot)
-        return SlotInfo.from_values(slot, values)
+        try:
+            return SlotInfo.from_values(slot, values)
+        except InfrastructureError as exc:  # it knows the slot, not the rig
+            raise InfrastructureError(f"rig {self.name} {exc}") from None
 
     def press(self, slot: int, profile: int = 0) -> None:
         self.call("PRESS", slot, profile, slot=slot)
