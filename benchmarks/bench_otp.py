@@ -1,15 +1,35 @@
 """TOTP core throughput against pyotp, measured side by side in one run.
 
-Groups and goals (issue "Performance"):
+Names contain ``tokenrig`` or ``pyotp`` so each pair can be matched in the report. Three
+pairs, because "how much faster" depends on what is compared:
 
-* ``otp-code``: one code from a prepared key; tokenrig >= 3x pyotp's ``TOTP.at``.
-* ``otp-offset-search``: the step offset of a code within ±1000 steps, for offsets drawn
-  like a batch of real tokens (mostly within ±3 steps, a tenth drifted further); tokenrig
-  >= 10x pyotp's verify loop (``verify_and_get_timecode`` over the ±1000 window).
-* ``otp-offset-search-same-order``: the same search against a loop of single-step pyotp
-  ``verify`` calls in tokenrig's own outward order, which isolates the per-code cost.
+* ``otp-code``: one code from a prepared key against pyotp's ``TOTP.at``. Per-code cost
+  only (issue goal: >= 3x; measured about 4-5x on a shared 2-core box).
 
-Names contain ``tokenrig`` or ``pyotp`` so each pair can be matched in the report.
+* ``otp-offset-search``: the step offset of a code within ±1000 steps, for 100 offsets drawn
+  like a batch of real tokens (9 in 10 within ±3 steps, the rest 4..30 steps away), against
+  ``pyotp.TOTP.verify_and_get_timecode(code, for_time=host, valid_window=1000)``. That call
+  is the pyotp "verify loop" a user would write to ask *which* step matched: it is pyotp's
+  only API that returns the step, and ``verify(valid_window=...)`` runs the same loop. It
+  scans from the *oldest* step (-1000) upwards, so it computes about 1000 codes for a token
+  in sync, where tokenrig's outward search (0, +1, -1, ...) computes about 5 on average for
+  these cases. Most of the ratio (about 1000x measured, against the issue's >= 10x goal)
+  comes from that search order, not from faster codes. The two also need not agree: a code
+  that also appears at some step far behind wins in pyotp's order (a 1-in-10^6 chance per
+  step, so about 0.1% per lookup); none of these 100 cases do, and the assertion allows a
+  tenth so a different seed cannot make the benchmark fail for that reason alone.
+
+* ``otp-offset-search-same-order``: the like-for-like pair. The same search, but pyotp is
+  driven by single-step ``verify`` calls in tokenrig's own outward order, so both compute the
+  same codes and stop at the same step. This isolates the per-code cost: about 6-7x, short
+  of 10x (the key is folded into HMAC states once over hashlib; pyotp decodes the base32
+  secret and sets up HMAC on every call). Read this one, not the windowed one, for "how much
+  faster is tokenrig at computing codes"; the windowed one answers "how much faster than the
+  obvious pyotp call".
+
+Measuring further: two hashlib state copies, two short hashes and an unpack per code are
+about 2.2 us on that box and ``find_outward`` spends about 2.4 us, so little is left to win
+without hand-writing the hash, which this project does not do.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from harness.cli.main import EXIT_FAIL, EXIT_OK, UsageError
 from harness.clock import SYSTEM_CLOCK
 from harness.otp.base32 import Base32Error, decode_base32
 from harness.otp.generator import TotpGenerator
-from harness.otp.hotp import MAX_DIGITS, MIN_DIGITS, Algorithm, OTPError
+from harness.otp.hotp import MAX_DIGITS, MIN_DIGITS, RFC_MIN_DIGITS, Algorithm, OTPError
 from harness.otp.offset import find_step_offset
 from harness.otp.uri import UriError, parse_uri
 
@@ -71,11 +71,19 @@ def _generator(args: argparse.Namespace) -> TotpGenerator:
     except Base32Error as exc:
         raise UsageError(f"--secret: {exc.reason}") from None
     try:
-        return TotpGenerator(
+        generator = TotpGenerator(
             key, algorithm=Algorithm(args.algorithm), digits=args.digits, period=args.period
         )
     except OTPError as exc:
         raise UsageError(str(exc)) from None
+    if generator.digits < RFC_MIN_DIGITS:
+        # allowed (some tokens and tests use 4 or 5), but a URI with it would get a warning too
+        print(
+            f"tokenrig otp: note: {generator.digits} digits is below RFC 4226's minimum of "
+            f"{RFC_MIN_DIGITS}",
+            file=sys.stderr,
+        )
+    return generator
 
 
 def _check_time(value: float) -> float:
@@ -103,13 +111,33 @@ def _uri(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_code(code: str, digits: int) -> str:
+    """A displayed code the search could ever match, else a usage error saying what is wrong.
+
+    Without this a typo ("12345", "12345O") would search the whole window and report "not
+    found" (exit 1), which reads as a token fault rather than a mistyped argument.
+    """
+    code = code.strip()
+    if not code:
+        raise UsageError("--code is empty")
+    bad = next((i for i, char in enumerate(code) if char not in "0123456789"), None)
+    if bad is not None:
+        raise UsageError(f"--code must be the digits 0-9 only; position {bad} is not a digit")
+    if len(code) != digits:
+        raise UsageError(
+            f"--code has {len(code)} digit(s) but --digits is {digits}, so it can never match"
+        )
+    return code
+
+
 def _offset(args: argparse.Namespace) -> int:
     generator = _generator(args)
     if args.window < 0:
         raise UsageError(f"--window must be >= 0, got {args.window}")
+    code = _check_code(args.code, generator.digits)
     when = _check_time(args.time)
     offset = find_step_offset(
-        generator, args.code.strip(), int(when) if when.is_integer() else when, window=args.window
+        generator, code, int(when) if when.is_integer() else when, window=args.window
     )
     if offset is None:
         print(f"tokenrig otp offset: code not found within ±{args.window} steps", file=sys.stderr)

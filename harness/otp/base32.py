@@ -4,8 +4,10 @@
 only error is "Incorrect padding" or "Non-base32 digit found" and a QA engineer needs to
 know *which* character of a 32-character seed is wrong. Strict mode follows RFC 4648 and the
 Key URI format; lenient mode accepts what authenticator apps accept (spaces, hyphens, missing
-or surplus padding) and says what it repaired. Error messages name positions and the
-offending non-alphabet character, never the seed itself.
+or surplus padding) and says what it repaired. Error messages name a position and the *kind*
+of character found there (a digit other than 2-7, punctuation, non-ASCII...), never a
+character of the seed: a typo'd seed is still mostly the real seed, and an error message ends
+up in CI logs.
 """
 
 from __future__ import annotations
@@ -125,10 +127,22 @@ ALPHABET_INDEX = {char: index for index, char in enumerate("ABCDEFGHIJKLMNOPQRST
 
 
 def _describe(char: str) -> str:
+    """The class of a character that is not in the base32 alphabet, without the character.
+
+    Spaces and hyphens are named (they are separators, not key material); anything else is
+    described only by its kind, so a message about a seed with one typo does not spell out
+    the rest of the seed's characters one error at a time.
+    """
     if char == " ":
         return "space"
     if char == "-":
         return "hyphen"
-    if char.isprintable() and char.isascii():
-        return f"character {char!r}"
-    return f"character U+{ord(char):04X}"
+    if char == "\t":
+        return "tab"
+    if char.isascii() and char.isdigit():
+        return "a digit other than 2-7"
+    if char.isascii() and char.isprintable():
+        return "a punctuation character"
+    if not char.isprintable():
+        return "an unprintable character"
+    return "a non-ASCII character"

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from harness.cli.main import main
+from harness.otp.hotp import RFC_MIN_DIGITS, hotp
 
 SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+SEED_KEY = b"12345678901234567890"
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -43,11 +45,24 @@ def test_code_for_now_is_six_digits(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["code", "--secret", "GEZ1GNBV"], "--secret: character '1' at position 3"),
+        (["code", "--secret", "GEZ1GNBV"], "--secret: a digit other than 2-7 at position 3"),
         (["code", "--secret", SEED, "--digits", "12"], "digits must be 4..10"),
         (["code", "--secret", SEED, "--period", "0"], "period must be a positive"),
         (["code", "--secret", SEED, "--time", "-5"], "--time must be seconds since 1970"),
         (["offset", "--secret", SEED, "--code", "1", "--time", "0", "--window", "-1"], "--window"),
+        (
+            ["offset", "--secret", SEED, "--code", "96942O", "--time", "30"],
+            "--code must be the digits 0-9 only; position 5 is not a digit",
+        ),
+        (
+            ["offset", "--secret", SEED, "--code", "96942", "--time", "30"],
+            "--code has 5 digit(s) but --digits is 6",
+        ),
+        (
+            ["offset", "--secret", SEED, "--code", "07081804", "--time", "30"],
+            "--code has 8 digit(s) but --digits is 6",
+        ),
+        (["offset", "--secret", SEED, "--code", " ", "--time", "30"], "--code is empty"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(
@@ -59,6 +74,30 @@ def test_bad_input_exits_2_with_one_line(
     assert err.startswith("tokenrig otp: ")
     assert message in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("action", ["code", "offset"])
+@pytest.mark.parametrize("digits", [4, 5])
+def test_digits_below_the_rfc_minimum_get_a_note_on_stderr(
+    capsys: pytest.CaptureFixture[str], action: str, digits: int
+) -> None:
+    code = hotp(SEED_KEY, 1, digits=digits)  # t=59 is step 1
+    argv = ["--secret", SEED, "--digits", str(digits), "--time", "59"]
+    if action == "offset":
+        argv += ["--code", code]
+    status, out, err = run(capsys, action, *argv)
+    assert (status, out) == (0, "0\n" if action == "offset" else f"{code}\n")
+    assert err == (
+        f"tokenrig otp: note: {digits} digits is below RFC 4226's minimum of {RFC_MIN_DIGITS}\n"
+    )
+
+
+@pytest.mark.parametrize("digits", [RFC_MIN_DIGITS, 8])
+def test_no_note_at_or_above_the_rfc_minimum(
+    capsys: pytest.CaptureFixture[str], digits: int
+) -> None:
+    status, _, err = run(capsys, "code", "--secret", SEED, "--digits", str(digits), "--time", "59")
+    assert (status, err) == (0, "")
 
 
 def test_uri_prints_fields_and_warnings_as_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -159,6 +159,37 @@ def test_drift_error_shrinks_with_span_and_stays_within_its_uncertainty() -> Non
 
 @given(
     ppm=st.floats(-200, 200),
+    noise=st.floats(0.01, 2),
+    samples=st.integers(2, 12),
+    short_days=st.floats(0.5, 10),
+    stretch=st.floats(2, 20),
+    seeds=st.lists(st.integers(0, 2**32), min_size=3, max_size=6, unique=True),
+)
+def test_longer_span_shrinks_the_uncertainty_and_the_error(
+    ppm: float,
+    noise: float,
+    samples: int,
+    short_days: float,
+    stretch: float,
+    seeds: list[int],
+) -> None:
+    """Offsets are read to the same ±noise seconds however long the soak; the slope's error
+    is that noise divided by the span, so stretching the span must shrink both the stated
+    uncertainty and the actual error. Each seed is one token watched twice with the same
+    reading noise, once over the short span and once over the long one."""
+    long_days = short_days * stretch
+    short = [_drift_trial(random.Random(s), ppm, short_days, samples, noise) for s in seeds]
+    long = [_drift_trial(random.Random(s), ppm, long_days, samples, noise) for s in seeds]
+    for a, b in zip(short, long, strict=True):
+        assert b.uncertainty_ppm < a.uncertainty_ppm
+        assert b.uncertainty_ppm == pytest.approx(a.uncertainty_ppm / stretch, rel=1e-3)
+    short_error = sum(abs(e.ppm - ppm) for e in short) / len(seeds)
+    long_error = sum(abs(e.ppm - ppm) for e in long) / len(seeds)
+    assert long_error <= short_error / stretch * 1.01 + 1e-6
+
+
+@given(
+    ppm=st.floats(-200, 200),
     span_days=st.floats(0.5, 90),
     samples=st.integers(2, 30),
     noise=st.floats(0.01, 2),
