@@ -21,7 +21,13 @@ import urllib3.exceptions
 
 from harness.clock import SYSTEM_CLOCK, Clock
 from harness.jumpcloud.config import JumpCloudConfig
-from harness.jumpcloud.errors import NotFound, TransportError, error_for
+from harness.jumpcloud.errors import (
+    BadRequest,
+    JumpCloudError,
+    NotFound,
+    TransportError,
+    error_for,
+)
 from harness.jumpcloud.objects import (
     Organization,
     ScheduledStateChange,
@@ -146,6 +152,8 @@ class JumpCloudClient:
                 failure = error_for(method, path, response.status_code, _message(response))
                 retryable = response.status_code in RETRY_STATUSES
                 retry_after = response.headers.get("Retry-After")
+            if isinstance(failure, JumpCloudError):
+                failure.attempts = attempt + 1
             if not retryable or attempt + 1 >= self.retry.max_attempts:
                 raise failure
             wait = self.retry.delay(attempt, retry_after)
@@ -181,7 +189,11 @@ class JumpCloudClient:
         extra: Mapping[str, Any] | None = None,
     ) -> SystemUser:
         """``POST /api/systemusers``. ``require_mfa`` sets "Require MFA for User Portal" with a
-        grace period of ``mfa_exclusion_days`` (STAGED users) or until ``mfa_exclusion_until``."""
+        grace period of ``mfa_exclusion_days`` (STAGED users) or until ``mfa_exclusion_until``.
+
+        A POST answered 429/5xx is retried; if the retry meets "already exists" because the
+        first attempt did create the user, that user is returned (see
+        :meth:`_created_by_lost_attempt`)."""
         body: dict[str, Any] = {"username": username, "email": email}
         if firstname:
             body["firstname"] = firstname
@@ -198,7 +210,28 @@ class JumpCloudClient:
             body["enable_user_portal_multifactor"] = True
             body["mfa"] = _mfa_body(mfa_exclusion_days, mfa_exclusion_until)
         body.update(extra or {})
-        return SystemUser.from_json(self._json("POST", "/api/systemusers", json=body))
+        try:
+            return SystemUser.from_json(self._json("POST", "/api/systemusers", json=body))
+        except BadRequest as exc:
+            made = self._created_by_lost_attempt(exc, username, email)
+            if made is None:
+                raise
+            return made
+
+    def _created_by_lost_attempt(
+        self, error: BadRequest, username: str, email: str
+    ) -> SystemUser | None:
+        """The user an earlier attempt of this create made, if ``error`` is the retry's
+        "already exists" after that attempt's answer was lost (e.g. a 502 from a gateway once
+        the backend had committed). Only a user with the same username *and* email counts: a
+        namesake someone else made must still fail the call."""
+        if error.attempts < 2 or "already exists" not in error.message.casefold():
+            return None
+        user = self.find_user(username)
+        if user is None or user.email.casefold() != email.casefold():
+            return None
+        log.info("POST /api/systemusers: an earlier attempt created %s; using it", user.id)
+        return user
 
     def get_user(self, user_id: str) -> SystemUser:
         return SystemUser.from_json(self._json("GET", f"/api/systemusers/{_id(user_id)}"))

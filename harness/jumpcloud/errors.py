@@ -16,6 +16,9 @@ class JumpCloudError(Exception):
         self.path = path
         self.status = status
         self.message = message
+        self.attempts = 1
+        """How many times the call was sent before this error (set by the client's retry loop):
+        above 1, an earlier attempt may have taken effect although its answer was lost."""
         where = f"{method} {path}"
         super().__init__(f"{where}: HTTP {status}: {message}" if status else f"{where}: {message}")
 

@@ -162,3 +162,36 @@ def test_retry_policy_rejects_nonsense() -> None:
         RetryPolicy(max_attempts=0)
     with pytest.raises(ValueError, match="negative"):
         RetryPolicy(base=-1)
+
+
+def test_create_whose_answer_was_lost_returns_the_user_once(
+    fresh_emulator: Emulator, client: JumpCloudClient
+) -> None:
+    # The emulator creates the user, then answers 502; the retry hits "already exists".
+    add_fault(fresh_emulator, path="^/api/systemusers$", status=502, after=True)
+    user = client.create_user("lostanswer", "lostanswer@example.test")
+    assert user.username == "lostanswer"
+    assert client.requests_sent == 3  # POST (502 after commit), POST (400), GET lookup
+    with fresh_emulator.state.lock:
+        names = [u.username for u in fresh_emulator.state.users.values()]
+    assert names == ["lostanswer"]
+
+
+def test_retried_create_colliding_with_someone_elses_user_still_fails(
+    fresh_emulator: Emulator, client: JumpCloudClient
+) -> None:
+    client.create_user("taken", "owner@example.test")
+    add_fault(fresh_emulator, path="^/api/systemusers$", status=502)  # before the handler
+    with pytest.raises(BadRequest, match="already exists") as caught:
+        client.create_user("taken", "intruder@example.test")
+    assert caught.value.attempts == 2
+
+
+def test_first_attempt_already_exists_is_not_looked_up(
+    fresh_emulator: Emulator, client: JumpCloudClient
+) -> None:
+    client.create_user("twice", "twice@example.test")
+    sent = client.requests_sent
+    with pytest.raises(BadRequest, match="already exists"):
+        client.create_user("twice", "twice@example.test")
+    assert client.requests_sent == sent + 1  # no lookup: nothing was retried

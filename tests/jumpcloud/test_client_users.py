@@ -49,8 +49,7 @@ def test_duplicate_username_is_400_with_message(
     user = jc_user()
     with pytest.raises(BadRequest) as caught:
         jc_client.create_user(user.username, "other-" + user.email)
-    assert caught.value.status == 400
-    assert "exists" in caught.value.message.lower()
+    assert caught.value.status == 400  # wording is the emulator's: see test_emulator_api.py
 
 
 def test_duplicate_email_is_400(
@@ -61,13 +60,15 @@ def test_duplicate_email_is_400(
         jc_client.create_user(jumpcloud.new_username(), user.email)
 
 
-@pytest.mark.parametrize("username", ["1starts-with-digit", "has space", "at@sign", "x" * 31])
+# Only names JumpCloud documents as invalid (required; starts with a letter; no spaces). The
+# emulator's own stricter choices (length 30, "@", dotless domains) are in test_emulator_api.py.
+@pytest.mark.parametrize("username", ["1starts-with-digit", "has space", ""])
 def test_invalid_username_is_400(jc_client: JumpCloudClient, username: str) -> None:
     with pytest.raises(BadRequest):
         jc_client.create_user(username, "valid@example.test")
 
 
-@pytest.mark.parametrize("email", ["no-at-sign", "two@@example.test", "a@b", ""])
+@pytest.mark.parametrize("email", ["no-at-sign", ""])
 def test_invalid_email_is_400(
     jc_client: JumpCloudClient, jumpcloud: JumpCloudTarget, email: str
 ) -> None:

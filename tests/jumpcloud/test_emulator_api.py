@@ -35,6 +35,38 @@ def clock(emu: Emulator) -> VirtualClock:
     return emu.state.clock
 
 
+# -- validation choices JumpCloud does not document (emulator-only) ---------------------------
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("username", "x" * 31),  # INFERRED: the 30-character Mac/Linux limit, enforced by the API
+        ("username", "at@sign"),
+        ("email", "two@@example.test"),
+        ("email", "a@b"),  # INFERRED: a dotless domain is refused
+    ],
+)
+def test_emulator_refuses_undocumented_invalid_values(
+    fresh_emulator: Emulator, emu_http: requests.Session, field: str, value: str
+) -> None:
+    body = {"username": "valid", "email": "valid@example.test", field: value}
+    response = emu_http.post(fresh_emulator.url + "/api/systemusers", json=body)
+    assert response.status_code == 400
+    assert field in response.json()["message"]
+
+
+@pytest.mark.parametrize(("field", "taken"), [("username", "first"), ("email", "first@x.test")])
+def test_duplicate_message_says_already_exists_and_names_the_field(
+    fresh_emulator: Emulator, emu_http: requests.Session, field: str, taken: str
+) -> None:
+    create(emu_http, fresh_emulator, username="first", email="first@x.test")
+    body = {"username": "second", "email": "second@x.test", field: taken}
+    response = emu_http.post(fresh_emulator.url + "/api/systemusers", json=body)
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert "already exists" in message
+    assert field in message
+
+
 # -- auth and organizations -------------------------------------------------------------------
 def test_missing_and_wrong_key_are_401(fresh_emulator: Emulator) -> None:
     url = fresh_emulator.url + "/api/systemusers"

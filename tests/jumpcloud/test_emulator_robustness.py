@@ -3,6 +3,7 @@ keeps serving afterwards."""
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.jumpcloud.emulator import Emulator
+from harness.jumpcloud.emulator import Emulator, listing
 
 INJECTION_NAMES = [
     "robert'); DROP TABLE users;--",
@@ -158,6 +159,145 @@ def test_bad_regex_and_search_bodies(fresh_emulator: Emulator, emu_http: request
         assert response.status_code == 400, body
 
 
+@pytest.mark.parametrize(
+    "pattern", ["^(a+)+$", "(a|aa)+$", "(\\w+\\s?)*$", "((ab)*)+c", "^(?:a{1,3})+$"]
+)
+def test_catastrophic_regex_is_refused_while_others_are_served(
+    fresh_emulator: Emulator, emu_http: requests.Session, emulator_key: str, pattern: str
+) -> None:
+    body = {"username": "victim", "email": "victim@example.test", "firstname": "a" * 28 + "!"}
+    assert emu_http.post(fresh_emulator.url + "/api/systemusers", json=body).status_code == 200
+    evil = {"filter": [{"firstname": {"$regex": pattern}}]}
+    answers: dict[str, requests.Response] = {}
+
+    def search() -> None:
+        answers["search"] = requests.post(
+            fresh_emulator.url + "/api/search/systemusers",
+            json=evil,
+            headers={"x-api-key": emulator_key},
+            timeout=10,
+        )
+
+    searcher = threading.Thread(target=search)
+    searcher.start()
+    unrelated = requests.get(
+        fresh_emulator.url + "/api/systemusers", headers={"x-api-key": emulator_key}, timeout=10
+    )
+    searcher.join(timeout=10)
+    assert unrelated.status_code == 200
+    assert answers["search"].status_code == 400
+    assert "$regex too complex" in answers["search"].json()["message"]
+
+
+def test_harmless_regex_groups_still_search(
+    fresh_emulator: Emulator, emu_http: requests.Session
+) -> None:
+    for name in ("specone", "lostone", "other"):
+        body = {"username": name, "email": f"{name}@example.test"}
+        assert emu_http.post(fresh_emulator.url + "/api/systemusers", json=body).status_code == 200
+    found = emu_http.post(
+        fresh_emulator.url + "/api/search/systemusers",
+        json={"filter": [{"username": {"$regex": "^(spec|lost)(one)?$"}}]},
+    )
+    assert found.status_code == 200, found.text
+    assert sorted(u["username"] for u in found.json()["results"]) == ["lostone", "specone"]
+
+
+def test_filters_run_outside_the_state_lock(
+    fresh_emulator: Emulator, emu_http: requests.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow filter must not stall other requests: while it runs, the lock is free."""
+    body = {"username": "locked", "email": "locked@example.test"}
+    assert emu_http.post(fresh_emulator.url + "/api/systemusers", json=body).status_code == 200
+    lock_free: list[bool] = []
+    original = listing._compare
+
+    def watching(op: str, actual: Any, wanted: Any) -> bool:
+        def probe() -> None:
+            got = fresh_emulator.state.lock.acquire(timeout=2)
+            lock_free.append(got)
+            if got:
+                fresh_emulator.state.lock.release()
+
+        other = threading.Thread(target=probe)
+        other.start()
+        other.join()
+        return original(op, actual, wanted)
+
+    monkeypatch.setattr(listing, "_compare", watching)
+    search = emu_http.post(
+        fresh_emulator.url + "/api/search/systemusers",
+        json={"filter": [{"username": {"$regex": "^lock"}}]},
+    )
+    listed = emu_http.get(
+        fresh_emulator.url + "/api/systemusers", params={"filter": "username:$eq:locked"}
+    )
+    assert search.json()["totalCount"] == listed.json()["totalCount"] == 1
+    assert lock_free
+    assert all(lock_free)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params"),
+    [
+        ("GET", "/api/systemusers", {"sort": "-nosuchfield"}),
+        ("GET", "/api/systemusers", {"sortIgnoreCase": "nosuchfield"}),
+        ("POST", "/api/search/systemusers", {"sort": "username nosuchfield"}),
+    ],
+)
+def test_unknown_sort_key_is_400_naming_it(
+    fresh_emulator: Emulator,
+    emu_http: requests.Session,
+    method: str,
+    path: str,
+    params: dict[str, str],
+) -> None:
+    response = emu_http.request(method, fresh_emulator.url + path, params=params)
+    assert response.status_code == 400
+    assert "'nosuchfield'" in response.json()["message"]
+
+
+def test_known_sort_keys_work_on_an_empty_org(
+    fresh_emulator: Emulator, emu_http: requests.Session
+) -> None:
+    for key in ("-created", "username", "recoveryEmail.address", "_id"):
+        response = emu_http.get(fresh_emulator.url + "/api/systemusers", params={"sort": key})
+        assert response.status_code == 200, (key, response.text)
+
+
+def test_head_answers_like_get_without_a_body(
+    fresh_emulator: Emulator, emu_http: requests.Session
+) -> None:
+    url = fresh_emulator.url + "/api/systemusers"
+    get = emu_http.get(url)
+    head = emu_http.head(url)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["Content-Length"] == str(len(get.content))
+    assert head.headers["Content-Type"] == get.headers["Content-Type"]
+    assert requests.head(url, timeout=5).status_code == 401  # still needs the key
+    assert emu_http.head(fresh_emulator.url + "/api/search/systemusers").status_code == 405
+
+
+def test_request_log_leaves_out_query_strings(
+    fresh_emulator: Emulator, emu_http: requests.Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="harness.jumpcloud.emulator.server"):
+        emu_http.get(fresh_emulator.url + "/activate", params={"token": "tok-SECRET-123"})
+    assert "/activate" in caplog.text
+    assert "tok-SECRET-123" not in caplog.text
+
+
+def test_datetime_type_error_names_a_date_time_string(
+    fresh_emulator: Emulator, emu_http: requests.Session
+) -> None:
+    body = {"username": "when", "email": "when@example.test"}
+    for extra in ({"external_password_expiration_date": 5}, {"mfa": {"exclusionUntil": 5}}):
+        response = emu_http.post(fresh_emulator.url + "/api/systemusers", json={**body, **extra})
+        assert response.status_code == 400
+        assert "must be of type date-time string" in response.json()["message"], extra
+
+
 JSON = st.recursive(
     st.none()
     | st.booleans()
@@ -262,6 +402,23 @@ def test_fault_controls_validate(fresh_emulator: Emulator) -> None:
     ):
         assert requests.post(url, json=bad, timeout=5).status_code == 400, bad
     assert requests.get(url, timeout=5).json()["faults"] == []
+
+
+def test_after_fault_commits_then_loses_the_answer(
+    fresh_emulator: Emulator, emu_http: requests.Session
+) -> None:
+    add_fault(fresh_emulator, path="^/api/systemusers$", status=502, after=True)
+    body = {"username": "committed", "email": "committed@example.test"}
+    lost = emu_http.post(fresh_emulator.url + "/api/systemusers", json=body)
+    assert lost.status_code == 502
+    assert lost.json() == {"message": "Bad Gateway"}
+    listed = emu_http.get(fresh_emulator.url + "/api/systemusers").json()
+    assert [u["username"] for u in listed["results"]] == ["committed"]
+    bad = requests.post(
+        fresh_emulator.url + "/__emulator__/faults", json={"after": True}, timeout=5
+    )
+    assert bad.status_code == 400
+    assert "needs a status" in bad.json()["message"]
 
 
 def test_connection_reset_fault(fresh_emulator: Emulator, emu_http: requests.Session) -> None:

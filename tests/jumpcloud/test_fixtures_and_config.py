@@ -82,10 +82,19 @@ def test_jc_user_names_are_recognisable(jc_user: UserFactory, jumpcloud: JumpClo
     assert user.email == f"{user.username}@example.test"
 
 
-def test_session_target_is_the_emulator_unless_live(jumpcloud: JumpCloudTarget) -> None:
-    assert jumpcloud.live is (jumpcloud.emulator is None)
-    if not jumpcloud.live:
-        assert jumpcloud.url.startswith("http://127.0.0.1:")
+def test_session_target_is_the_emulator_unless_live(
+    jumpcloud: JumpCloudTarget, pytestconfig: pytest.Config
+) -> None:
+    wanted = pytestconfig.getoption("--jumpcloud")
+    assert jumpcloud.live is bool(wanted)
+    if jumpcloud.emulator is None:
+        assert jumpcloud.url == JumpCloudConfig.from_env(wanted).base_url
+        return
+    assert jumpcloud.url == jumpcloud.emulator.url
+    assert jumpcloud.url.startswith("http://127.0.0.1:")
+    with jumpcloud.emulator.state.lock:  # the session's key opens the emulator's org
+        org = jumpcloud.emulator.state.org_for_key(jumpcloud.config.api_key.reveal())
+    assert org is jumpcloud.emulator.org
 
 
 def test_config_from_env() -> None:

@@ -30,9 +30,23 @@ import pytest
 import requests
 
 from harness.clock import VirtualClock
-from harness.jumpcloud import JumpCloudClient, NotFound, UserState
+from harness.jumpcloud import (
+    BadRequest,
+    JumpCloudClient,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    UserState,
+)
 from harness.jumpcloud.emulator import Emulator
-from harness.jumpcloud.emulator.user_schema import USER_FIELDS
+from harness.jumpcloud.emulator.faults import Fault
+from harness.jumpcloud.emulator.user_schema import (
+    DATETIME,
+    RETURN_ONLY_FIELDS,
+    USER_FIELDS,
+)
+from harness.jumpcloud.errors import PayloadTooLarge
+from harness.jumpcloud.retry import NO_RETRY
 from harness.secrets import Secret, SecretText
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,6 +55,17 @@ SPEC_DIR = Path(
 )
 V1_FILE = "jcapi-powershell.JumpCloud.SDK.V1.swagger.json"
 V2_FILE = "jumpcloud-v2-users-mfa.subset.swagger.json"
+OAS3_2023_FILE = "jumpcloud-v1-systemusers-mfa.subset.openapi3.2023.yaml"
+"""The older OAS3 conversion, which kept the per-operation error responses."""
+
+UNDOCUMENTED_ERRORS = {
+    ("GET", "/systemusers", 400): "limit > 100: the service's own text, the spec lists only 401",
+    ("GET", "/systemusers/{id}", 404): "a deleted user: the spec lists only 401",
+    ("GET", "/systemusers/{id}/totpinfo", 404): "operation newer than the 2023 copy",
+    ("POST", "/systemusers", 413): "transport limit: no operation documents 413",
+    ("GET", "/systemusers", 429): "rate limit: no operation documents 429",
+}
+"""Error statuses the emulator answers that the 2023 spec does not list for the operation."""
 
 SPEC_GAPS = {
     ("POST", "/systemusers/reactivate"): "stub: the public spec has no operation",
@@ -50,7 +75,7 @@ SPEC_GAPS = {
 """Operations whose path exists in the spec only as a stub (no method, no schema)."""
 
 
-def _load(name: str) -> dict[str, Any]:
+def _spec_path(name: str) -> Path:
     path = SPEC_DIR / name
     if not path.is_file():
         message = (
@@ -60,7 +85,37 @@ def _load(name: str) -> dict[str, Any]:
         if os.environ.get("CI") or os.environ.get("TOKENRIG_JUMPCLOUD_SPEC_DIR"):
             pytest.fail(message)
         pytest.skip(message)
-    return dict(json.loads(path.read_text()))
+    return path
+
+
+def _load(name: str) -> dict[str, Any]:
+    return dict(json.loads(_spec_path(name).read_text()))
+
+
+def _documented_errors(yaml_text: str) -> dict[tuple[str, str], set[int]]:
+    """(METHOD, path template) → the 4xx/5xx statuses its ``responses`` list, read from the
+    OAS3 file's block layout (paths at 2 spaces, methods at 4, status keys at 8) without a
+    YAML library. Returns only operations that list at least one response."""
+    found: dict[tuple[str, str], set[int]] = {}
+    in_paths, path, method = False, "", ""
+    for line in yaml_text.splitlines():
+        if re.match(r"\S", line):
+            in_paths = line.startswith("paths:")
+            continue
+        if not in_paths:
+            continue
+        if m := re.match(r"  (/\S*):$", line):
+            path, method = m.group(1), ""
+        elif m := re.match(r"    (get|put|post|delete|patch|head):$", line):
+            method = m.group(1).upper()
+        elif (m := re.match(r"        '(\d{3})':$", line)) and method:
+            found.setdefault((method, path), set()).add(int(m.group(1)))
+    return {op: {s for s in codes if s >= 400} for op, codes in found.items()}
+
+
+@pytest.fixture(scope="module")
+def documented_errors() -> dict[tuple[str, str], set[int]]:
+    return _documented_errors(_spec_path(OAS3_2023_FILE).read_text())
 
 
 def _nullable(node: Any) -> Any:
@@ -142,12 +197,15 @@ class Exchange:
     body: Any
     status: int
     response: requests.Response
+    deliberate: bool = False
+    """A request made wrong on purpose (to draw an error): its request is not spec-checked."""
 
 
 @pytest.fixture(scope="module")
 def exchanges() -> Iterator[list[Exchange]]:
     """Every operation the client offers, run once against a fresh emulator and recorded."""
     recorded: list[Exchange] = []
+    deliberate = [False]
 
     def record(response: requests.Response, *args: Any, **kwargs: Any) -> None:
         request = response.request
@@ -161,6 +219,7 @@ def exchanges() -> Iterator[list[Exchange]]:
                 body,
                 response.status_code,
                 response,
+                deliberate[0],
             )
         )
 
@@ -203,6 +262,23 @@ def exchanges() -> Iterator[list[Exchange]]:
         client.totp_enrollment_date(active.id)
         client.reset_mfa(active.id, exclusion=True, until=until)
         client.totp_enrollment_date(active.id)  # 404 now
+        deliberate[0] = True
+        with pytest.raises(BadRequest, match="already exists"):
+            client.create_user("specactive", "specother@example.test")
+        with pytest.raises(BadRequest, match="limit"):
+            client.list_users(limit=101)
+        with pytest.raises(PayloadTooLarge):
+            client.create_user(
+                "spechuge", "spechuge@example.test", extra={"lastname": "x" * (2 << 20)}
+            )
+        stranger = JumpCloudClient.connect(emu.url, "not-the-key", session=session)
+        with pytest.raises(Unauthorized):
+            stranger.list_users()
+        emu.faults.add(Fault(path="^/api/systemusers$", status=429))
+        impatient = JumpCloudClient.connect(emu.url, "spec-key", session=session, retry=NO_RETRY)
+        with pytest.raises(RateLimited):
+            impatient.list_users()
+        deliberate[0] = False
         client.unlock_user(active.id)
         client.request("POST", f"/api/systemusers/{active.id}/expire")
         client.request("POST", f"/api/systemusers/{active.id}/mfasync")
@@ -256,8 +332,12 @@ def test_responses_match_spec(exchanges: list[Exchange], v1: Spec, v2: Spec) -> 
             continue
         if ex.status >= 400:
             error = ex.response.json()
-            v1.validate({"$ref": "#/definitions/Error"}, error)
+            try:
+                v1.validate({"$ref": "#/definitions/Error"}, error)
+            except jsonschema.ValidationError as exc:
+                pytest.fail(f"{where}: error body {exc.message}")
             assert isinstance(error.get("message"), str), where
+            assert error["message"], where
             checked += 1
             continue
         responses = op["responses"]
@@ -279,13 +359,44 @@ def test_responses_match_spec(exchanges: list[Exchange], v1: Spec, v2: Spec) -> 
     assert checked == len(exchanges) - stubs
 
 
+def test_error_answers_were_recorded(exchanges: list[Exchange]) -> None:
+    """The error paths above really ran (a status the client never drew is not checked)."""
+    statuses = {(ex.method, ex.status) for ex in exchanges if ex.status >= 400}
+    assert {("POST", 400), ("GET", 400), ("POST", 413), ("GET", 401), ("GET", 429)} <= statuses
+    assert ("GET", 404) in statuses
+
+
+def test_error_statuses_are_the_documented_ones(
+    exchanges: list[Exchange],
+    v1: Spec,
+    v2: Spec,
+    documented_errors: dict[tuple[str, str], set[int]],
+) -> None:
+    """Each error status is one the 2023 spec lists for that operation, or a known exception."""
+    used = set()
+    for ex in exchanges:
+        if ex.status < 400:
+            continue
+        spec = _spec_for(ex.path, v1, v2)
+        template = spec.template(ex.path)
+        assert template is not None
+        key = (ex.method, template, ex.status)
+        if ex.status in documented_errors.get((ex.method, template), set()):
+            assert key not in UNDOCUMENTED_ERRORS, f"{key} is documented now; drop the exception"
+            continue
+        assert key in UNDOCUMENTED_ERRORS, f"{key}: the spec lists {documented_errors.get(key[:2])}"
+        used.add(key)
+    assert used == set(UNDOCUMENTED_ERRORS), "exceptions no exchange needed any more"
+    assert documented_errors[("POST", "/systemusers")] >= {400, 401}  # the scan read the file
+
+
 def test_requests_match_spec(exchanges: list[Exchange], v1: Spec, v2: Spec) -> None:
     for ex in exchanges:
         spec = _spec_for(ex.path, v1, v2)
         template = spec.template(ex.path)
         assert template is not None
-        if spec.operation(ex.method, template) is None:
-            continue  # stub, see SPEC_GAPS
+        if spec.operation(ex.method, template) is None or ex.deliberate:
+            continue  # stub (see SPEC_GAPS) or a request made wrong on purpose
         params = spec.parameters(ex.method, template)
         where = f"{ex.method} {ex.path}"
         declared = {p["name"] for p in params if p["in"] == "query"}
@@ -330,7 +441,7 @@ def test_user_field_table_matches_spec(v1: Spec) -> None:
     }
     for name, field in USER_FIELDS.items():
         declared = (post.get(name) or put.get(name) or {}).get("type")
-        if declared and field.kind != "dt":
+        if declared and field.kind != DATETIME:
             assert kinds[declared] == field.kind, name
         if name in post and "maxLength" in post[name]:
             assert field.max_length == post[name]["maxLength"], name
@@ -349,5 +460,6 @@ def test_user_shape_covers_spec_return_fields(v1: Spec) -> None:
         ).json()
     declared = set(v1.doc["definitions"]["systemuserreturn"]["properties"])
     assert declared - set(user) == set(), "fields the spec returns that the emulator omits"
+    assert set(user) <= set(USER_FIELDS) | RETURN_ONLY_FIELDS, "fields sort would refuse"
     statuses = set(v1.doc["definitions"]["mfaEnrollmentStatus"]["enum"])
     assert set(user["mfaEnrollment"].values()) <= statuses

@@ -12,7 +12,9 @@ for a JumpCloud route; the server binds to loopback, so only local processes rea
 ``GET /__emulator__/outbox[?to=addr]``     ``{"messages": [...]}``
 ``DELETE /__emulator__/outbox``            empty the outbox
 ``GET|POST|DELETE /__emulator__/faults``   list / add / clear faults; a fault is
-                                           ``{path,status,latency,reset,retry_after,count}``
+                                           ``{path,status,latency,reset,retry_after,count,
+                                           after}`` (``after``: answer ``status`` once the
+                                           handler has run)
 ``PUT /__emulator__/rate-limit``           ``{"rate": req_per_s | null, "burst": n}``
 ``GET|POST /__emulator__/orgs``            list ``{id,name}`` / add ``{"name", "api_key"}``
 =========================================  ==========================================
@@ -102,7 +104,15 @@ def register(router: Router, state: EmulatorState, faults: FaultPlan) -> None:
 
     def add_fault(request: Request) -> Response:
         body = request.json_object()
-        unknown = set(body) - {"path", "status", "latency", "reset", "retry_after", "count"}
+        unknown = set(body) - {
+            "path",
+            "status",
+            "latency",
+            "reset",
+            "retry_after",
+            "count",
+            "after",
+        }
         if unknown:
             raise EmulatorError(f"Bad Request: unknown fault field(s) {sorted(unknown)}")
         fault = Fault(
@@ -112,6 +122,7 @@ def register(router: Router, state: EmulatorState, faults: FaultPlan) -> None:
             reset=_typed(body, "reset", bool, False),
             retry_after=_typed(body, "retry_after", int, 1),
             count=_typed(body, "count", int, 1),
+            after=_typed(body, "after", bool, False),
         )
         if not (fault.status or fault.latency or fault.reset):
             raise EmulatorError("Bad Request: a fault needs a status, a latency or reset=true")

@@ -28,6 +28,9 @@ class Fault:
     """Abort the connection with a TCP RST instead of answering."""
     retry_after: int = 1
     count: int = 1
+    after: bool = False
+    """Run the handler first, then answer ``status`` instead of its response: the change was
+    made but its answer was lost (a gateway 502 after the backend committed)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +40,7 @@ class Fault:
             "reset": self.reset,
             "retry_after": self.retry_after,
             "count": self.count,
+            "after": self.after,
         }
 
 
@@ -55,6 +59,8 @@ class FaultPlan:
             raise ValueError("fault count must be at least 1")
         if fault.status and not 400 <= fault.status <= 599:
             raise ValueError("fault status must be a 4xx or 5xx code")
+        if fault.after and not fault.status:
+            raise ValueError("an 'after' fault needs a status")
         if fault.latency < 0 or fault.latency > 60:
             raise ValueError("fault latency must be between 0 and 60 seconds")
         re.compile(fault.path)

@@ -47,7 +47,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from harness.clock import Clock
-from harness.jumpcloud.emulator.faults import FaultPlan
+from harness.jumpcloud.emulator.faults import Fault, FaultPlan
 from harness.jumpcloud.emulator.models import EmulatorError, EmulatorState, Organization
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ MAX_BODY_BYTES = 1 << 20
 """Bodies above 1 MiB are refused with 413 before they are read."""
 
 OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+_QUERY = re.compile(r"\?[^\s\"']*")
+"""A query string inside a logged request line."""
 
 
 @dataclass
@@ -179,14 +181,15 @@ class Router:
         self.routes.append(Route(method.upper(), re.compile(pattern), handler, auth))
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | int | None:
-        """The route and its params; 405 when only the method is wrong; None when nothing."""
+        """The route and its params; 405 when only the method is wrong; None when nothing.
+        ``HEAD`` runs the ``GET`` route (RFC 9110: same headers, no body)."""
         path_matched = False
         for route in self.routes:
             found = route.pattern.fullmatch(path)
             if found is None:
                 continue
-            if route.method == method:
-                return route, found.groupdict()
+            if route.method == method or (method == "HEAD" and route.method == "GET"):
+                return route, found.groupdict()  # HEAD = GET; _send drops the body
             path_matched = True
         return 405 if path_matched else None
 
@@ -235,8 +238,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
     error_content_type = "application/json; charset=utf-8"
 
     def log_message(self, format: str, *args: Any) -> None:
-        # Request lines only (never headers: they carry the API key).
-        log.debug("%s " + format, self.address_string(), *args)
+        # Request lines only (never headers: they carry the API key), and without their query
+        # strings: ``/activate?token=...`` carries a credential.
+        clean = [_QUERY.sub("?...", arg) if isinstance(arg, str) else arg for arg in args]
+        log.debug("%s " + format, self.address_string(), *clean)
 
     def _handle(self) -> None:
         try:
@@ -270,23 +275,21 @@ class _RequestHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
 
         faultable = path.startswith(("/api/", "/userconsole/"))
-        if faultable:
-            fault = emulator.faults.take(path)
-            if fault is not None:
-                if fault.latency > 0:
-                    time.sleep(fault.latency)
-                if fault.reset:
-                    raise _ResetConnection
-                if fault.status:
-                    headers = (
-                        [("Retry-After", str(fault.retry_after))] if fault.status == 429 else []
-                    )
-                    message = (
-                        "Too Many Requests"
-                        if fault.status == 429
-                        else HTTPStatus(fault.status).phrase
-                    )
-                    return error_response(fault.status, message, headers)
+        fault = emulator.faults.take(path) if faultable else None
+        if fault is not None:
+            if fault.latency > 0:
+                time.sleep(fault.latency)
+            if fault.reset:
+                raise _ResetConnection
+            if fault.status and not fault.after:
+                return _fault_response(fault)
+        response = self._route(path, split.query, body, faultable)
+        if fault is not None and fault.after:
+            return _fault_response(fault)
+        return response
+
+    def _route(self, path: str, query: str, body: bytes, faultable: bool) -> Response:
+        emulator = self.server.emulator
 
         found = emulator.router.match(self.command, path)
         if found is None:
@@ -297,7 +300,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         request = Request(
             method=self.command,
             path=path,
-            query=parse_qs(split.query, keep_blank_values=True),
+            query=parse_qs(query, keep_blank_values=True),
             headers={name.lower(): value for name, value in self.headers.items()},
             body=body,
             params=params,
@@ -339,6 +342,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
+
+
+def _fault_response(fault: Fault) -> Response:
+    headers = [("Retry-After", str(fault.retry_after))] if fault.status == 429 else []
+    message = "Too Many Requests" if fault.status == 429 else HTTPStatus(fault.status).phrase
+    return error_response(fault.status, message, headers)
 
 
 class _ResetConnection(Exception):

@@ -20,7 +20,9 @@ from harness.jumpcloud.emulator.models import (
     parse_iso_time,
 )
 
-STRING, BOOL, INT, OBJECT, ARRAY, DATETIME = "string", "boolean", "integer", "object", "array", "dt"
+STRING, BOOL, INT, OBJECT, ARRAY = "string", "boolean", "integer", "object", "array"
+DATETIME = "date-time string"
+"""Also the type name error messages show (JumpCloud's spec: ``format: date-time``)."""
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,28 @@ class PasswordPolicyError(EmulatorError):
                 }
             ],
         }
+
+
+RETURN_ONLY_FIELDS = frozenset(
+    {
+        "_id",
+        "organization",
+        "activated",
+        "account_locked_date",
+        "badLoginAttempts",
+        "created",
+        "creationSource",
+        "password_date",
+        "password_expiration_date",
+        "password_expired",
+        "totp_enabled",
+        "mfaEnrollment",
+        "admin",
+        "delegatedAuthority",
+        "restrictedFields",
+    }
+)
+"""Fields :func:`user_to_api` returns that a POST/PUT cannot set (for ``sort`` checks)."""
 
 
 def user_to_api(state: EmulatorState, user: SystemUser) -> dict[str, Any]:
