@@ -17,6 +17,7 @@ from typing import Any
 
 from harness.cli.main import EXIT_OK, UsageError
 from harness.clock import SYSTEM_CLOCK
+from harness.rigs.config import MAX_SLOTS as RIG_MAX_SLOTS
 from harness.rigs.rig import DEFAULT_SIM_SEED, DEFAULT_SIM_SLOTS, MIXED_MODELS
 from harness.sim.apdu_card import card_for
 from harness.sim.factory import make_sim_firmware, realistic_batch
@@ -26,7 +27,7 @@ from harness.sim.rig_server import SimRig
 from harness.sim.rig_serving import PtyRigServer, TcpRigServer
 from harness.tokens.models import MODELS, model
 
-MAX_SLOTS = 64
+MAX_SLOTS = RIG_MAX_SLOTS
 
 
 def register(subparsers: Any) -> None:
@@ -124,9 +125,11 @@ def run_serve(args: argparse.Namespace) -> int:
         host, sep, port = args.tcp.rpartition(":")
         if not sep or not host or not port.isdigit():
             raise UsageError(f"--tcp {args.tcp!r}: expected HOST:PORT, e.g. 127.0.0.1:0")
+        if int(port) > 65535:
+            raise UsageError(f"--tcp {args.tcp!r}: port {int(port)} is outside 0..65535")
         try:
             server = TcpRigServer(rig, host, int(port))
-        except OSError as exc:
+        except (OSError, OverflowError) as exc:
             raise UsageError(f"--tcp {args.tcp}: cannot listen: {exc}") from None
     else:
         server = PtyRigServer(rig)

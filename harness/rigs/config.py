@@ -18,6 +18,7 @@ from harness.sim.faults import FAULTS
 from harness.tokens.models import model
 
 SIM_URLS = ("sim", "sim:pty", "sim:tcp")
+MAX_SLOTS = 64  # a rig board has a handful of slots; a simulated rig allocates one per number
 _TOP_KEYS = {"name", "description", "url", "usb", "slots", "timeout", "apdu"}
 _USB_KEYS = {"vid", "pid", "serial"}
 _SLOT_KEYS = {
@@ -122,9 +123,11 @@ def parse_rig(data: dict[str, Any], *, source: str) -> RigConfig:
         raise RigFileError(source, "slots", "must be an array of tables ([[slots]])")
     slots = tuple(_slot(s, i, source, sim=url in SIM_URLS) for i, s in enumerate(raw_slots))
     seen: set[int] = set()
-    for slot in slots:
+    for position, slot in enumerate(slots, start=1):
         if slot.slot in seen:
-            raise RigFileError(source, f"slots[{slot.slot}].slot", "slot number used twice")
+            raise RigFileError(
+                source, f"slots[{position}].slot", f"slot number {slot.slot} used twice"
+            )
         seen.add(slot.slot)
     if url in SIM_URLS and not slots:
         raise RigFileError(source, "slots", "a simulated rig needs at least one [[slots]] entry")
@@ -171,8 +174,12 @@ def _slot(raw: dict[str, Any], position: int, source: str, *, sim: bool) -> Slot
     where = f"slots[{position + 1}]"
     _no_unknown(raw, _SLOT_KEYS, source, f"{where}.")
     number = _get(raw, "slot", int, source, required=True, key_name=f"{where}.slot")
-    if number < 1:
-        raise RigFileError(source, f"{where}.slot", "slots are numbered from 1")
+    if not 1 <= number <= MAX_SLOTS:
+        raise RigFileError(
+            source,
+            f"{where}.slot",
+            f"{number} is outside 1..{MAX_SLOTS} (slots are numbered from 1)",
+        )
     model_name = _get(raw, "model", str, source, required=True, key_name=f"{where}.model")
     try:
         spec = model(model_name)

@@ -1,8 +1,10 @@
 """Exclusive use of a rig across processes.
 
 Two test runs pressing buttons on one rig would read each other's codes, so a run holds a lock
-file per rig for as long as it uses it. The file records the holder's PID; a lock whose holder
-is gone (killed run, crashed CI job) is stale and is taken over instead of blocking forever.
+file per rig for as long as it uses it. The file records the holder's PID and that process's
+start time; a lock whose holder is gone (killed run, crashed CI job), or whose PID now belongs
+to another process (PIDs are reused, e.g. after a container restart), is stale and is taken
+over instead of blocking forever.
 Creation is atomic (``O_EXCL``), and the check-and-takeover of a stale file runs under a
 short ``flock`` on a guard file, so two runs racing for a stale lock cannot both win.
 """
@@ -57,6 +59,29 @@ def pid_alive(pid: int) -> bool:
     return state != ["Z"]
 
 
+def process_start(pid: int) -> int | None:
+    """When ``pid`` started, in clock ticks since boot (``/proc/<pid>/stat`` field 22); None
+    where that cannot be read. With the PID it names one process for the machine's uptime."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()  # fields from 3 (state) on; comm may hold spaces
+    try:
+        return int(fields[19])
+    except (IndexError, ValueError):
+        return None
+
+
+def _pid_reused(holder: dict[str, object], pid: int) -> bool:
+    """Whether the live ``pid`` is another process than the one that wrote the lock."""
+    recorded = holder.get("start")
+    if isinstance(recorded, bool) or not isinstance(recorded, int):
+        return False  # a lock written without a start time: the PID is all we have
+    current = process_start(pid)
+    return current is not None and current != recorded
+
+
 def _holder_pid(holder: dict[str, object]) -> int:
     """The PID a lock file names; 0 (stale) when it names none a process could have."""
     pid = holder.get("pid", 0)
@@ -87,7 +112,7 @@ class RigLock:
                     return self
                 holder = self._holder()
                 pid = _holder_pid(holder)
-                if not pid_alive(pid):
+                if not pid_alive(pid) or _pid_reused(holder, pid):
                     self._move_stale_aside(pid)
                     continue
             if time.monotonic() >= deadline:
@@ -114,6 +139,7 @@ class RigLock:
             return False
         record = {
             "pid": os.getpid(),
+            "start": process_start(os.getpid()),
             "host": socket.gethostname(),
             "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "rig": self.key,

@@ -8,6 +8,7 @@ reached through this rig behaves exactly like the in-process simulated token.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -30,6 +31,30 @@ from harness.transports.rig_protocol import (
 
 WATCH_POLL_S = 0.01
 WATCH_MAX_MS = 600_000
+UTC_MAX = 2**32 - 1  # token clocks are 32-bit unsigned Unix seconds
+
+# (fewest, most) arguments each command takes, as docs/rig-protocol.md §4 lists them: a
+# missing or an extra argument is ERR 101, never silently ignored.
+ARITY: dict[str, tuple[int, int]] = {
+    "*IDN?": (0, 0),
+    "PROTO?": (0, 0),
+    "SLOTS?": (0, 0),
+    "TIME?": (0, 0),
+    "SLOT?": (1, 1),
+    "PRESS": (1, 2),
+    "DISP?": (1, 1),
+    "WATCH?": (2, 2),
+    "POWER": (1, 1),
+    "TCLK?": (1, 2),
+    "TCLK": (2, 3),
+    "CONF": (7, 7),
+    "CONF?": (1, 2),
+    "SEED": (3, 3),
+    "SEED?": (1, 2),
+    "SEED:DEL": (1, 2),
+    "APDU": (2, 2),
+}
+_DECIMAL = re.compile(r"^[0-9]+$")
 
 
 class ApduHandler(Protocol):
@@ -136,6 +161,14 @@ class SimRig:
         if command is None:
             return err(ErrorCode.UNKNOWN_COMMAND, request.command[:32], tag=request.tag)
         args = tuple(a if isinstance(a, str) else a.reveal() for a in request.args)
+        fewest, most = ARITY[request.command]
+        if not fewest <= len(args) <= most:
+            want = str(fewest) if fewest == most else f"{fewest}..{most}"
+            return err(
+                ErrorCode.BAD_ARGUMENT,
+                f"{request.command} takes {want} argument(s), got {len(args)}",
+                tag=request.tag,
+            )
         try:
             with self._lock:
                 values = command(args)
@@ -208,7 +241,7 @@ class SimRig:
 
     def _tclk_write(self, args: tuple[str, ...]) -> tuple[str, ...]:
         token = self._token(args, 2)
-        state = token.write_time(_int(args[1], "utc"), _profile(args, 2))
+        state = token.write_time(_utc(args[1]), _profile(args, 2))
         return (state.value.upper(),)
 
     def _conf_write(self, args: tuple[str, ...]) -> tuple[str, ...]:
@@ -219,7 +252,7 @@ class SimRig:
             raise _Refusal(ErrorCode.BAD_ARGUMENT, f"algorithm {args[3][:16]}") from None
         state = token.write_config(
             profile=_int(args[1], "profile"),
-            utc=_int(args[2], "utc"),
+            utc=_utc(args[2]),
             algorithm=algorithm,
             period=_int(args[4], "period"),
             digits=_int(args[5], "digits"),
@@ -239,10 +272,7 @@ class SimRig:
 
     def _seed_write(self, args: tuple[str, ...]) -> tuple[str, ...]:
         token = self._token(args, 3)
-        try:
-            seed = bytes.fromhex(args[2])
-        except ValueError:
-            raise _Refusal(ErrorCode.BAD_ARGUMENT, "seed is not hex") from None
+        seed = _hex(args[2], "seed")
         token.write_seed(seed, _int(args[1], "profile"))
         return ()
 
@@ -258,10 +288,7 @@ class SimRig:
         token = self._token(args, 2)
         if self._apdu_factory is None:
             raise _Refusal(ErrorCode.RIG_UNSUPPORTED, "no NFC pass-through on this rig")
-        try:
-            apdu = bytes.fromhex(args[1])
-        except ValueError:
-            raise _Refusal(ErrorCode.BAD_ARGUMENT, "APDU is not hex") from None
+        apdu = _hex(args[1], "APDU")
         if not 4 <= len(apdu) <= 261:
             raise _Refusal(ErrorCode.BAD_ARGUMENT, "APDU must be 4..261 bytes")
         index = int(args[0])
@@ -272,10 +299,27 @@ class SimRig:
 
 
 def _int(word: str, name: str) -> int:
-    try:
-        return int(word, 10)
-    except ValueError:
-        raise _Refusal(ErrorCode.BAD_ARGUMENT, f"{name} must be a decimal integer") from None
+    """Digits only: Python's int() would also take ``+1``, ``-1``, ``1_0`` and spaces."""
+    if not _DECIMAL.match(word):
+        raise _Refusal(ErrorCode.BAD_ARGUMENT, f"{name} must be decimal digits")
+    return int(word, 10)
+
+
+def _utc(word: str) -> int:
+    value = _int(word, "utc")
+    if value > UTC_MAX:
+        raise _Refusal(ErrorCode.BAD_ARGUMENT, f"utc 0..{UTC_MAX}")
+    return value
+
+
+_HEX = re.compile(r"^(?:[0-9A-Fa-f]{2})+$")
+
+
+def _hex(word: str, name: str) -> bytes:
+    """Two hex digits per byte, nothing else. The text never quotes the word: it may be a seed."""
+    if not _HEX.match(word):
+        raise _Refusal(ErrorCode.BAD_ARGUMENT, f"{name} must be hex, two digits per byte")
+    return bytes.fromhex(word)
 
 
 def _profile(args: tuple[str, ...], index: int) -> int:

@@ -92,8 +92,12 @@ class Token(Protocol):
     @property
     def spec(self) -> ModelSpec: ...
 
-    def burn(self, request: BurnRequest) -> None:
-        """Write config (with the clock) and then the seed. Refuses unsupported requests first."""
+    def burn(self, request: BurnRequest, *, check: bool = True) -> None:
+        """Write config (with the clock) and then the seed. Refuses unsupported requests first.
+
+        ``check=False`` skips the host-side model check so the device itself must refuse what
+        it cannot honour (qualification's oversize-seed probe); nothing else should use it.
+        """
         ...
 
     def set_clock(self, unix_time: int, *, profile: int = 0) -> SeedState:

@@ -19,6 +19,7 @@ from harness.tokens.base import (
     DisplayReading,
     InfrastructureError,
     SeedState,
+    TokenError,
     TokenIdentity,
     Unsupported,
 )
@@ -107,12 +108,14 @@ class RigToken:
     def _call(self, command: str, *args: object, timeout: float | None = None) -> Exchanged:
         return self.link.exchange(command, self.slot, *args, slot=self.slot, timeout=timeout)
 
-    def burn(self, request: BurnRequest) -> None:
-        request.check_against(self._spec)
+    def burn(self, request: BurnRequest, *, check: bool = True) -> None:
+        """``check=False`` leaves the refusal to the rig and token (see :meth:`Token.burn`)."""
+        if check:
+            request.check_against(self._spec)
         utc = request.clock_time
         if utc is None:
             utc = int(self.link.clock.now())
-        self._call(
+        configured = self._call(
             "CONF",
             request.profile,
             utc,
@@ -123,7 +126,17 @@ class RigToken:
         )
         # Wrapped so the hex exists in clear only while the line is encoded for the wire.
         seed_hex = SecretText(request.secret.reveal().hex().upper(), kind="seed")
-        self._call("SEED", request.profile, seed_hex)
+        try:
+            self._call("SEED", request.profile, seed_hex)
+        except TokenError as exc:
+            if configured.values[:1] == (SeedState.ERASED.value.upper(),):
+                # The token is now half-burned: new config, no seed. Say so, keeping the
+                # exception's type and fields (a rig's ERR code) for callers that act on them.
+                exc.args = (
+                    f"{exc}; config written and the seed erased by it: burn again",
+                    *exc.args[1:],
+                )
+            raise
 
     def set_clock(self, unix_time: int, *, profile: int = 0) -> SeedState:
         values = self._call("TCLK", unix_time, profile).values

@@ -88,9 +88,13 @@ class SimToken:
         ident = self.identity
         return f"SimToken({ident.model} {ident.serial})"
 
-    def burn(self, request: BurnRequest) -> None:
-        """Refuse what the model cannot honour, then write config (with clock), then seed."""
-        request.check_against(self.spec)
+    def burn(self, request: BurnRequest, *, check: bool = True) -> None:
+        """Refuse what the model cannot honour, then write config (with clock), then seed.
+
+        ``check=False`` leaves the refusal to the firmware (see :meth:`Token.burn`).
+        """
+        if check:
+            request.check_against(self.spec)
         fw = self._firmware
         utc = request.clock_time if request.clock_time is not None else int(fw.clock.now())
         try:

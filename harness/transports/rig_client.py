@@ -33,10 +33,13 @@ from harness.transports.rig_protocol import (
     parse_response,
     redact_apdu_response,
 )
-from harness.transports.wire_log import WireLog, describe_garbage
+from harness.transports.wire_log import WireLog, describe_bytes, describe_garbage, scrub_hex
 
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_BAUDRATE = 115200
+BUSY_BACKOFF_S = 0.05  # first wait after ERR 401; doubled per retry
+BUSY_BACKOFF_MAX_S = 1.0
+DISCARD_SHOWN = 160  # bytes of a discarded late answer quoted in the wire log
 
 try:  # pyserial flushes a tty with termios calls, whose error is not an OSError
     import termios
@@ -158,8 +161,11 @@ class RigClient:
         where = f"rig {self.name}" + (f" slot {slot}" if slot is not None else "")
         attempts = 1 + (self.retries if command.upper() in IDEMPOTENT else 0)
         wait = self.timeout if timeout is None else timeout
+        busy = 0
         with self._lock:
-            for attempt in range(1, attempts + 1):
+            attempt = 0
+            while attempt < attempts:
+                attempt += 1
                 tag = format(next(self._tags) % 36**6, "x")
                 request = Request(command=command.upper(), args=words, tag=tag)
                 sent_at = self.clock.now()
@@ -169,8 +175,22 @@ class RigClient:
                 if response is None:
                     self.log.note(f"no answer to @{tag} within {wait:.1f} s (attempt {attempt})")
                     continue
-                if not response.ok and response.code in _GARBLED and attempt < attempts:
+                kind = error_class(response.code) if not response.ok else None
+                if kind in _GARBLED and attempt < attempts:
                     continue  # our request was corrupted on the way; a query may be repeated
+                if kind is ErrorCode.BUSY:
+                    # The rig did not act on the request, so even a PRESS may be sent again.
+                    if busy >= self.retries:
+                        raise InfrastructureError(
+                            f"{where}: {request.command} refused: rig still busy after "
+                            f"{busy} retries: ERR {response.code} {scrub_hex(response.text)}"
+                        )
+                    busy += 1
+                    attempt -= 1  # a busy answer is not a lost one
+                    delay = min(BUSY_BACKOFF_S * 2 ** (busy - 1), BUSY_BACKOFF_MAX_S)
+                    self.log.note(f"rig busy; retry {busy}/{self.retries} in {delay:.2f} s")
+                    time.sleep(delay)
+                    continue
                 self._check(response, where, request)
                 return Exchange(response.values, sent_at, received_at)
         recent = "; ".join(self.log.recent(4))
@@ -181,7 +201,6 @@ class RigClient:
 
     def _send(self, request: Request, where: str) -> None:
         port = self._require_port(where, request)
-        self._pending.clear()
         try:
             self._discard_input(port)
             # The leading newline ends whatever partial line noise left in the rig's buffer.
@@ -195,15 +214,18 @@ class RigClient:
         self.log.sent(request.redacted())
 
     def _discard_input(self, port: serial.Serial) -> None:
-        """Drop what arrived since the last answer. Over RFC 2217 a purge waits ~50 ms for
-        the server's acknowledgement, so only the local queue is emptied there; the tags make
-        anything older harmless anyway."""
-        if self.url.startswith("rfc2217://"):
-            waiting = port.in_waiting
-            if waiting:
-                port.read(waiting)
-        else:
+        """Drop what arrived since the last answer, logging it first (a late answer is
+        evidence). Over RFC 2217 a purge waits ~50 ms for the server's acknowledgement, so
+        only the local queue is emptied there; the tags make anything older harmless anyway."""
+        late = bytes(self._pending)
+        self._pending.clear()
+        waiting = port.in_waiting
+        if waiting:
+            late += port.read(waiting)
+        if not self.url.startswith("rfc2217://"):
             port.reset_input_buffer()
+        if late.strip():
+            self.log.note(describe_bytes(late, DISCARD_SHOWN, "discarded"))
 
     def _await(self, tag: str, wait: float, where: str, request: Request) -> Response | None:
         port = self._require_port(where, request)
@@ -258,15 +280,15 @@ class RigClient:
             shown[0] = redact_apdu_response(shown[0])
         head = f"@{response.tag} " if response.tag else ""
         body = "OK " + " ".join(shown) if response.ok else f"ERR {response.code} {response.text}"
-        self.log.received(head + body.rstrip())
+        self.log.received(scrub_hex(head + body.rstrip()))
         return response
 
     def _check(self, response: Response, where: str, request: Request) -> None:
         if response.ok:
             return
         code = response.code or 0
-        message = f"{where}: {request.command} refused: ERR {code} {response.text}"
-        if code in (ErrorCode.TOKEN_UNSUPPORTED, ErrorCode.RIG_UNSUPPORTED):
+        message = f"{where}: {request.command} refused: ERR {code} {scrub_hex(response.text)}"
+        if error_class(code) in (ErrorCode.TOKEN_UNSUPPORTED, ErrorCode.RIG_UNSUPPORTED):
             raise RigUnsupported(message, code)
         raise RigCommandError(message, code)
 
@@ -293,7 +315,6 @@ class RigClient:
         with self._lock:
             request = Request(command="RAW")
             port = self._require_port(f"rig {self.name}", request)
-            self._pending.clear()
             try:
                 self._discard_input(port)
                 port.write(data)
@@ -364,6 +385,20 @@ class RigClient:
 
 
 _GARBLED = (ErrorCode.UNKNOWN_COMMAND, ErrorCode.BAD_ARGUMENT, ErrorCode.LINE_TOO_LONG)
+
+
+def error_class(code: int | None) -> ErrorCode:
+    """What an ERR code means to the host: itself if known, else the first code of its
+    hundred (docs/rig-protocol.md §3), so a newer rig's ``ERR 450`` is read as ``ERR 400``."""
+    value = code or 0
+    try:
+        return ErrorCode(value)
+    except ValueError:
+        pass
+    try:
+        return ErrorCode(value // 100 * 100)
+    except ValueError:
+        return ErrorCode.INTERNAL  # outside every hundred the spec defines
 
 
 @dataclass(frozen=True)

@@ -68,10 +68,21 @@ class WireLog:
 
 
 _HEX_RUN = re.compile(rb"[0-9A-Fa-f]{16,}")
+_HEX_RUN_TEXT = re.compile(r"[0-9A-Fa-f]{16,}")
 
 
-def describe_garbage(raw: bytes, limit: int = 40) -> str:
-    """A printable, bounded description of a line that is not protocol.
+def scrub_hex(text: str) -> str:
+    """``text`` with every run of 16+ hex digits replaced by ``<N hex digits>``.
+
+    For text a rig wrote (an ERR text, an OK value): a rig that quotes the request it refused
+    would otherwise put seed bytes into the log and into exception messages. Decimal rig
+    timestamps (at most 15 digits for 48 bits) and token serials (13 digits) are not touched.
+    """
+    return _HEX_RUN_TEXT.sub(lambda m: f"<{len(m.group())} hex digits>", text)
+
+
+def describe_bytes(raw: bytes, limit: int = 40, what: str = "garbage") -> str:
+    """A printable, bounded description of bytes that are not (or no longer) protocol.
 
     Long hex runs are hidden: a rig that echoes its input would otherwise put a SEED
     command's bytes into the log through this path.
@@ -79,4 +90,9 @@ def describe_garbage(raw: bytes, limit: int = 40) -> str:
     hidden = _HEX_RUN.sub(lambda m: b"<%d hex digits>" % len(m.group()), raw)
     shown = hidden[:limit]
     suffix = "..." if len(hidden) > limit else ""
-    return f"garbage {len(raw)} bytes {shown!r}{suffix}"
+    return f"{what} {len(raw)} bytes {shown!r}{suffix}"
+
+
+def describe_garbage(raw: bytes, limit: int = 40) -> str:
+    """A line that is not protocol, described as :func:`describe_bytes` does."""
+    return describe_bytes(raw, limit)

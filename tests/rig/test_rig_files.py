@@ -61,10 +61,15 @@ BAD_FILES = [
         "integer",
     ),
     (
-        "name = 'x'\nurl = 'sim'\n[[slots]]\nslot = 1\nmodel = 'C302'\n"
-        "[[slots]]\nslot = 1\nmodel = 'C301'\n",
+        "name = 'x'\nurl = 'sim'\n[[slots]]\nslot = 3\nmodel = 'C302'\n"
+        "[[slots]]\nslot = 3\nmodel = 'C301'\n",
+        "slots[2].slot",  # the position, as every other slot error names it
+        "slot number 3 used twice",
+    ),
+    (
+        "name = 'x'\nurl = 'sim'\n[[slots]]\nslot = 1000000000\nmodel = 'C302'\n",
         "slots[1].slot",
-        "used twice",
+        "outside 1..64",
     ),
     (
         "name = 'x'\nurl = 'sim'\n[[slots]]\nslot = 1\nmodel = 'C302'\nfaults = ['bogus']\n",

@@ -236,3 +236,143 @@ def test_a_rig_echoing_its_input_does_not_leak_the_seed_into_the_log(tmp_path: P
     assert "<40 hex digits>" in text  # the echo was logged as garbage, without the seed
     assert SEED.hex() not in text
     assert SEED.hex().upper() not in text
+
+
+class ScriptedRig(SimRig):
+    """A rig that answers some commands from a script: ``{command: [answer body, ...]}``.
+
+    Each body (``ERR 401 rig busy``) is used once, with the request's tag; then the rig
+    answers normally. ``trailer`` is sent after every answer, as a rig printing debug text
+    or a late answer would.
+    """
+
+    def __init__(
+        self, *args: object, script: dict[str, list[str]], trailer: bytes = b"", **kw: object
+    ) -> None:
+        super().__init__(*args, **kw)  # type: ignore[arg-type]
+        self.script = {k: list(v) for k, v in script.items()}
+        self.trailer = trailer
+        self.seen: list[str] = []
+
+    def handle_line(self, raw: bytes) -> bytes | None:
+        words = raw.split()
+        if not words or not words[0].startswith(b"@"):
+            return super().handle_line(raw)
+        tag, command = words[0].decode(), words[1].decode().upper()
+        self.seen.append(command)
+        queued = self.script.get(command)
+        if queued:
+            return f"{tag} {queued.pop(0)}\n".encode() + self.trailer
+        answer = super().handle_line(raw)
+        return None if answer is None else answer + self.trailer
+
+
+def _scripted(**kwargs: object) -> ScriptedRig:
+    return ScriptedRig(
+        [make_sim_firmware("C302", clock=SYSTEM_CLOCK)], clock=SYSTEM_CLOCK, **kwargs
+    )
+
+
+def test_a_busy_rig_is_retried_even_for_a_press() -> None:
+    rig = _scripted(script={"PRESS": ["ERR 401 rig busy: solenoid moving"] * 2})
+    with PtyRigServer(rig) as server:
+        client = RigClient(server.path, name="busy", retries=2).open()
+        client.press(1)  # two ERR 401, then OK: the rig never acted on the refused ones
+        assert rig.seen.count("PRESS") == 3
+        assert any("rig busy; retry 2/2" in line for line in client.log.recent(10))
+
+
+def test_a_rig_busy_for_longer_than_the_retries_is_an_infrastructure_error() -> None:
+    rig = _scripted(script={"DISP?": ["ERR 401 rig busy"] * 5})
+    with PtyRigServer(rig) as server:
+        client = RigClient(server.path, name="stuck", retries=2).open()
+        with pytest.raises(InfrastructureError, match=r"rig stuck slot 1: DISP\? .*still busy"):
+            client.call("DISP?", 1, slot=1)
+        assert rig.seen.count("DISP?") == 3
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [
+        ("ERR 450 not supported by this rig: no new thing", RigUnsupported),
+        ("ERR 399 token refused: something new", RigCommandError),
+        ("ERR 301 not supported by this token", RigUnsupported),
+        ("ERR 250 slot jammed", RigCommandError),
+    ],
+)
+def test_an_unknown_error_code_is_read_as_the_first_code_of_its_hundred(
+    answer: str, kind: type[Exception]
+) -> None:
+    rig = _scripted(script={"TCLK?": [answer]})
+    with PtyRigServer(rig) as server:
+        client = RigClient(server.path, name="new-fw").open()
+        with pytest.raises(kind) as info:
+            client.call("TCLK?", 1, slot=1)
+        assert info.value.code == int(answer.split()[1])  # type: ignore[attr-defined]
+        if kind is RigCommandError:
+            assert not isinstance(info.value, RigUnsupported)
+
+
+def test_a_seed_quoted_by_the_rig_in_an_error_never_reaches_log_or_exception(
+    tmp_path: Path,
+) -> None:
+    canary = SEED.hex().upper()
+    rig = _scripted(
+        script={
+            "SEED": [f"ERR 300 token refused seed {canary}"],
+            "SEED?": [f"OK 1 {canary.lower()}"],
+        }
+    )
+    log_path = tmp_path / "quoting.wire.log"
+    with PtyRigServer(rig) as server:
+        client = RigClient(server.path, name="quoting", wire_log=WireLog("quoting", log_path))
+        client.open()
+        with pytest.raises(RigCommandError) as info:
+            client.call("SEED", 1, 0, SEED.hex(), slot=1)
+        values = client.call("SEED?", 1, 0, slot=1)
+        client.close()
+    client.log.close()
+    text = log_path.read_text()
+    assert values[0] == "1"
+    assert "ERR 300 token refused seed <40 hex digits>" in text
+    assert "OK 1 <40 hex digits>" in text
+    for where in (text, str(info.value)):
+        assert canary not in where.upper()
+    assert "<40 hex digits>" in str(info.value)
+
+
+def test_late_lines_discarded_before_a_request_are_logged_redacted(tmp_path: Path) -> None:
+    trailer = f"@zz OK late-answer {SEED.hex()}\n".encode()
+    rig = _scripted(script={}, trailer=trailer)
+    log_path = tmp_path / "late.wire.log"
+    with PtyRigServer(rig) as server:
+        client = RigClient(server.path, name="late", wire_log=WireLog("late", log_path)).open()
+        client.call("SLOTS?")
+        client.call("PROTO?")  # the trailer after SLOTS?'s answer is dropped before this one
+        client.close()
+    client.log.close()
+    text = log_path.read_text()
+    discarded = [line for line in text.splitlines() if " ! discarded " in line]
+    assert discarded, text
+    assert "late-answer <40 hex digits>" in discarded[0]
+    assert SEED.hex() not in text
+
+
+@pytest.mark.parametrize(("model_name", "erased"), [("C301", True), ("C302", False)])
+def test_a_failed_seed_after_an_erasing_config_says_the_seed_is_gone(
+    model_name: str, erased: bool
+) -> None:
+    firmware = make_sim_firmware(model_name, clock=SYSTEM_CLOCK)
+    with PtyRigServer(SimRig([firmware], clock=SYSTEM_CLOCK)) as server:
+        client = RigClient(server.path, name="half").open()
+        token = RigToken(
+            client, 1, identity=TokenIdentity("x", model_name, "1.0"), spec=firmware.spec
+        )
+        token.burn(BurnRequest(secret=Secret(SEED, kind="seed"), clock_time=31))
+        too_long = BurnRequest(secret=Secret(bytes(64), kind="seed"), clock_time=31)
+        with pytest.raises(RigCommandError) as info:
+            token.burn(too_long, check=False)  # the token itself refuses a 64-byte seed
+        client.close()
+    assert info.value.code == 300
+    assert ("seed erased by it: burn again" in str(info.value)) is erased
+    assert firmware.has_seed(0) is not erased  # what the message says is what happened

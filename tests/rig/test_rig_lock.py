@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.rigs.lock import RigBusy, RigLock, lock_path, pid_alive
+from harness.rigs.lock import RigBusy, RigLock, lock_path, pid_alive, process_start
 from harness.rigs.rig import open_rig
 
 HOLDER = textwrap.dedent(
@@ -98,3 +98,25 @@ def test_open_rig_holds_the_lock_until_closed(tmp_path: Path) -> None:
         RigLock(rig.lock.key, lock_dir=tmp_path).acquire()
     rig.close()
     assert not path.exists()
+
+
+def test_a_lock_whose_pid_now_names_another_process_is_stale(tmp_path: Path) -> None:
+    """PIDs are reused: a live PID with another start time is not the run that locked."""
+    parent = os.getppid()  # alive for the whole test, and not us
+    start = process_start(parent)
+    assert start is not None
+    path = lock_path("bench-5", tmp_path)
+    path.write_text(json.dumps({"pid": parent, "start": start + 1, "host": "h", "since": "?"}))
+    with RigLock("bench-5", lock_dir=tmp_path) as lock:
+        assert lock.took_over_from == parent
+        assert json.loads(lock.path.read_text())["start"] == process_start(os.getpid())
+
+
+def test_a_lock_of_a_live_process_with_its_start_time_is_respected(tmp_path: Path) -> None:
+    parent = os.getppid()
+    path = lock_path("bench-6", tmp_path)
+    path.write_text(
+        json.dumps({"pid": parent, "start": process_start(parent), "host": "h", "since": "?"})
+    )
+    with pytest.raises(RigBusy, match=rf"in use by PID {parent}"):
+        RigLock("bench-6", lock_dir=tmp_path).acquire()

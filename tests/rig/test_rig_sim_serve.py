@@ -135,3 +135,18 @@ def test_sim_serve_tcp_prints_a_socket_url_and_stops_on_sigterm() -> None:
             assert client.slot_count() == 2
     finally:
         assert _stop(proc) == 0
+
+
+@pytest.mark.parametrize("where", ["127.0.0.1:99999", "127.0.0.1:65536", "127.0.0.1:x"])
+def test_sim_serve_rejects_a_bad_tcp_port_with_exit_2(where: str) -> None:
+    proc = subprocess.run(
+        [*TOKENRIG, "sim", "serve", "--tcp", where, "--slots", "1"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=30,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"--tcp {where!r}" in proc.stderr

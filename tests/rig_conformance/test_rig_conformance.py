@@ -13,6 +13,7 @@ import re
 
 import pytest
 
+from harness.otp.hotp import totp
 from harness.rigs.rig import Rig
 from harness.tokens.models import model
 from harness.transports.rig_client import RigClient, RigCommandError, RigUnsupported
@@ -29,7 +30,10 @@ MODEL_NAMES = {
     "Molto2",
     "Molto2v2",
 }
-RFC_SEED_HEX = b"12345678901234567890".hex()
+RFC_SEED = b"12345678901234567890"
+RFC_SEED_HEX = RFC_SEED.hex()
+STEP_BOUNDARY = 1_795_920_030  # a multiple of 30 s: a step boundary for either period
+CODE = re.compile(r"OFF|[0-9?]+")  # digits as shown, ? for a lit non-digit (§4)
 
 
 @pytest.fixture
@@ -57,10 +61,11 @@ def _display(client: RigClient, slot: int) -> tuple[int, str]:
     return int(ms), shown
 
 
-def _programming(client: RigClient, slot: int, utc: int = 31) -> str:
+def _programming(client: RigClient, slot: int, utc: int = 31, timeout: int | None = None) -> str:
     spec = model(client.slot_info(slot).model)
+    shown_for = spec.display_timeouts[-1] if timeout is None else timeout
     try:
-        return client.call("CONF", slot, 0, utc, "SHA1", 30, 6, spec.display_timeouts[-1])[0]
+        return client.call("CONF", slot, 0, utc, "SHA1", 30, 6, shown_for)[0]
     except RigUnsupported as exc:
         if exc.code == 400:
             pytest.skip(f"rig does not program tokens ({exc})")
@@ -139,9 +144,22 @@ def test_garbage_bytes_are_survived(client: RigClient) -> None:
     assert client.slot_count() >= 1
 
 
+def test_a_bad_tag_gets_an_untagged_err_100(client: RigClient) -> None:
+    answer = _raw(client, b"@bad_tag! PROTO?\n")
+    assert answer.startswith("ERR 100"), answer
+
+
 @pytest.mark.parametrize(
     ("request_line", "code"),
-    [(b"@b1 PRESS x\n", 101), (b"@b2 DISP?\n", 101), (b"@b3 WATCH? 1 -5\n", 101)],
+    [
+        (b"@b1 PRESS x\n", 101),
+        (b"@b2 DISP?\n", 101),
+        (b"@b3 WATCH? 1 -5\n", 101),
+        (b"@b4 PRESS 1 0 extra\n", 101),
+        (b"@b5 PRESS +1\n", 101),
+        (b"@b6 SEED 1 0 313\n", 101),
+        (b"@b7 TCLK 1 -1\n", 101),
+    ],
 )
 def test_bad_arguments_are_err_101(client: RigClient, request_line: bytes, code: int) -> None:
     tag = request_line.split()[0].decode()
@@ -154,7 +172,7 @@ def test_bad_arguments_are_err_101(client: RigClient, request_line: bytes, code:
 def test_display_answer_is_timestamp_and_code_or_off(client: RigClient, slot: int) -> None:
     ms1, shown = _display(client, slot)
     ms2, _ = _display(client, slot)
-    assert shown == "OFF" or shown.isdigit()
+    assert CODE.fullmatch(shown), shown
     assert ms2 >= ms1 >= 0
 
 
@@ -172,12 +190,81 @@ def test_watch_answers_with_change_or_timeout(client: RigClient, slot: int) -> N
     ms, shown, outcome = client.call("WATCH?", slot, 200, slot=slot, timeout=3.0)[:3]
     assert outcome in {"CHANGED", "TIMEOUT"}
     assert int(ms) >= before
-    assert shown == "OFF" or shown.isdigit()
+    assert CODE.fullmatch(shown), shown
+
+
+def test_watch_sees_the_next_code_across_a_step_boundary(client: RigClient, slot: int) -> None:
+    _programming(client, slot, utc=STEP_BOUNDARY - 2)
+    client.call("SEED", slot, 0, RFC_SEED_HEX, slot=slot)
+    client.call("PRESS", slot, slot=slot)
+    ms, shown, outcome = client.call("WATCH?", slot, 5000, slot=slot, timeout=8.0)[:3]
+    assert (outcome, shown) == ("CHANGED", totp(RFC_SEED, STEP_BOUNDARY)), (ms, shown, outcome)
+
+
+def test_token_clock_sync_reads_back_and_reports_the_seed_as_the_model_does(
+    client: RigClient, slot: int
+) -> None:
+    _programming(client, slot)
+    client.call("SEED", slot, 0, RFC_SEED_HEX, slot=slot)
+    target = 1_500_000_000
+    state = client.call("TCLK", slot, target, slot=slot)[0]
+    spec = model(client.slot_info(slot).model)
+    assert state == ("ERASED" if spec.restricted_sync else "KEPT")
+    assert client.call("SEED?", slot, 0, slot=slot) == (("0",) if spec.restricted_sync else ("1",))
+    if not spec.clock_readable:
+        with pytest.raises(RigUnsupported) as info:
+            client.call("TCLK?", slot, slot=slot)
+        assert info.value.code == 301
+        return
+    utc = int(client.call("TCLK?", slot, slot=slot)[0])
+    assert target <= utc <= target + 5  # what TCLK wrote, a few seconds on at most
+
+
+def test_display_turns_off_after_the_display_timeout(client: RigClient, slot: int) -> None:
+    """Takes ~15 s: the shortest display timeout the protocol offers."""
+    spec = model(client.slot_info(slot).model)
+    if 15 not in spec.display_timeouts:
+        pytest.skip(f"{spec.name} cannot be set to a 15 s display timeout")
+    # A step boundary 1 s after utc would change the code before the display goes off.
+    _programming(client, slot, utc=STEP_BOUNDARY + 1, timeout=15)
+    client.call("SEED", slot, 0, RFC_SEED_HEX, slot=slot)
+    client.call("PRESS", slot, slot=slot)
+    lit_at, shown = _display(client, slot)
+    assert shown == totp(RFC_SEED, STEP_BOUNDARY + 1)
+    ms, shown, outcome = client.call("WATCH?", slot, 20000, slot=slot, timeout=23.0)[:3]
+    assert (shown, outcome) == ("OFF", "CHANGED"), (ms, shown, outcome)
+    assert int(ms) - lit_at >= 13_000, "the display went off well before its 15 s timeout"
+
+
+def test_no_answer_ever_contains_the_seed(client: RigClient, slot: int) -> None:
+    _programming(client, slot)
+    seed_hex = RFC_SEED_HEX.upper()
+    answers = [
+        _raw(client, f"@s1 SEED {slot} 0 {seed_hex}\n".encode()),
+        _raw(client, f"@s2 SEED? {slot} 0\n".encode()),
+        _raw(client, f"@s3 SEED {slot} 0 {seed_hex}0\n".encode()),  # odd length: ERR 101
+        _raw(client, f"@s4 SEED {slot} 0 {'AB' * 64}\n".encode()),  # too long: ERR 3xx
+        _raw(client, f"@s5 SEED {slot} 0 {seed_hex} extra\n".encode()),  # ERR 101
+    ]
+    assert answers[0] == "@s1 OK"
+    assert answers[1] == "@s2 OK 1"
+    assert answers[2].startswith("@s3 ERR 101")
+    assert answers[4].startswith("@s5 ERR 101")
+    for answer in answers:
+        assert seed_hex not in answer.upper(), answer
+        assert "AB" * 16 not in answer.upper(), answer
 
 
 def test_power_cycle_turns_the_display_off(client: RigClient, slot: int) -> None:
     client.call("PRESS", slot, slot=slot)
-    client.call("POWER", slot, slot=slot)
+    refused: RigUnsupported | None = None
+    try:
+        client.call("POWER", slot, slot=slot)
+    except RigUnsupported as exc:
+        refused = exc
+    if refused is not None:
+        assert refused.code == 400, "a slot without a switchable supply is ERR 400 (§4)"
+        pytest.skip(f"the rig cannot switch this slot's supply ({refused})")
     assert _display(client, slot)[1] == "OFF"
 
 
