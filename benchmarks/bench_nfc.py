@@ -29,7 +29,7 @@ SEED = b"12345678901234567890"
 
 @pytest.fixture(autouse=True)
 def _quiet() -> None:
-    logging.getLogger("tokenrig.nfc").setLevel(logging.ERROR)  # one warning per burn otherwise
+    logging.getLogger("tokenrig.nfc").setLevel(logging.ERROR)  # log lines per burn otherwise
 
 
 def test_burn_in_process(benchmark: Any) -> None:

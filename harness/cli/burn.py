@@ -33,7 +33,11 @@ from harness.tokens.nfc_token import NfcToken, TokenProgrammer
 from harness.tokens.seedfile import SeedEntry, SeedFileError, load_seed_file
 from harness.transports.apdu_channel import ApduChannel, RigApduChannel
 from harness.transports.pcsc import PcscChannel, ReaderNotFound, list_readers
-from harness.transports.token2 import Molto2Programmer, SingleProfileProgrammer
+from harness.transports.token2 import (
+    AuthenticationFailed,
+    Molto2Programmer,
+    SingleProfileProgrammer,
+)
 
 MOLTO2_KEY_ENV = "TOKENRIG_MOLTO2_KEY"
 MOLTO2_READER_HINT = "token2"
@@ -68,6 +72,8 @@ class Target:
 def run(args: argparse.Namespace) -> int:
     if args.reader and args.rig:
         raise UsageError("give --reader or --rig, not both")
+    if args.slot is not None and args.seeds:
+        raise UsageError("--slot goes with --uri; a seed file names its own slots")
     if args.slot is not None and not args.rig:
         raise UsageError("--slot needs --rig")
     spec = _model(args.model)
@@ -103,6 +109,10 @@ def _burn(target: Target) -> bool:
     token, request = target.token, target.request
     try:
         token.burn(request)
+    except AuthenticationFailed as exc:
+        hint = _key_hint(token) if exc.command == "authentication" else ""
+        print(f"tokenrig burn: {exc}{hint}", file=sys.stderr)
+        return False
     except TokenError as exc:
         print(f"tokenrig burn: {exc}", file=sys.stderr)
         return False
@@ -155,6 +165,20 @@ def _programmer(channel: ApduChannel, spec: ModelSpec | None, reader_name: str) 
     if molto:
         return Molto2Programmer(channel, customer_key=_customer_key())
     return SingleProfileProgrammer(channel)
+
+
+def _key_hint(token: NfcToken) -> str:
+    """Which key a refused Molto2 authentication used: the one thing the user can change."""
+    if token.spec.profiles == 1:
+        return ""
+    if os.environ.get(MOLTO2_KEY_ENV):
+        refused = f"the Molto2 customer key from ${MOLTO2_KEY_ENV}"
+    else:
+        refused = f"the Molto2 factory key; set ${MOLTO2_KEY_ENV} to this token's customer key"
+    return (
+        f"; the token refused {refused}. Each refusal uses up one of the token's tries: check "
+        "the key before trying again"
+    )
 
 
 def _customer_key() -> Secret | None:
@@ -214,7 +238,7 @@ def _seed_targets(
     args: argparse.Namespace, rig: Rig | None, spec: ModelSpec | None, stack: contextlib.ExitStack
 ) -> list[Target]:
     try:
-        seeds = load_seed_file(args.seeds)
+        seeds = load_seed_file(args.seeds, log_warnings=False)  # printed here, once
     except SeedFileError as exc:
         raise UsageError(str(exc)) from None
     for warning in seeds.warnings:
@@ -222,6 +246,7 @@ def _seed_targets(
     if seeds.key == "slot":
         if rig is None:
             raise UsageError(f"{seeds.path}: a 'slot' seed file needs --rig")
+        _check_slots(seeds.path, seeds.entries, rig)
         return [
             Target(_rig_token(rig, e.slot or 0, spec), f"rig {rig.name} slot {e.slot}", e.request())
             for e in seeds.entries
@@ -238,6 +263,23 @@ def _seed_targets(
     if missing:
         raise UsageError("; ".join(missing) + "; nothing written")
     return targets
+
+
+def _check_slots(path: Path, entries: tuple[SeedEntry, ...], rig: Rig) -> None:
+    """Every row's slot exists and holds a token, before anything is written to any."""
+    slots = {info.slot: info for info in rig.slots()}
+    problems = []
+    for entry in entries:
+        info = slots.get(entry.slot or 0)
+        if info is None:
+            reason = f"rig {rig.name} has slots 1..{len(slots)}" if slots else "rig has no slots"
+        elif not info.present:
+            reason = f"empty on rig {rig.name}"
+        else:
+            continue
+        problems.append(f"{path}:{entry.line}: slot {entry.slot}: {reason}")
+    if problems:
+        raise UsageError("; ".join(problems) + "; nothing written")
 
 
 def _missing(path: Path, entry: SeedEntry) -> str:

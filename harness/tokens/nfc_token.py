@@ -6,7 +6,10 @@ The protocol rules that protect the user live here, in code, not in a caller's c
 * the config (with the clock) is written *before* the seed, because on restricted-sync models
   any config write erases the seed: seed-then-config would leave the token blank;
 * if the seed write fails after such a config write, the error says the token now holds no
-  seed (:class:`PartialBurnError`), and :attr:`NfcToken.seed_state` says so too.
+  seed (:class:`PartialBurnError`), and :meth:`NfcToken.seed_status` says so too; if the
+  path breaks during that config write, the seed may already be gone, and the error
+  (:class:`InterruptedBurnError`) says so;
+* the clock is written on a whole second of the host clock, so the token counts in phase.
 
 The button and the display are not reachable over APDUs. A real token on a bare reader has
 no automatic display reading, so press/read_display raise :class:`Unsupported` unless a
@@ -16,6 +19,7 @@ no automatic display reading, so press/read_display raise :class:`Unsupported` u
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -150,16 +154,25 @@ class NfcToken:
     def seed_status(self, profile: int = 0) -> SeedStatus:
         return self._seed_status.get(profile, SeedStatus.UNKNOWN)
 
-    def burn(self, request: BurnRequest) -> None:
-        """Config (with the clock) first, then the seed; refuses what the model cannot honour."""
-        request.check_against(self._spec)
-        utc = request.clock_time if request.clock_time is not None else int(self._clock.now())
+    def burn(self, request: BurnRequest, *, check: bool = True) -> None:
+        """Config (with the clock) first, then the seed; refuses what the model cannot honour.
+
+        ``check=False`` leaves the refusal to the card (6A80), as far as the APDU encoding can
+        carry the request (see :meth:`Token.burn`).
+        """
+        if check:
+            request.check_against(self._spec)
+        utc = request.clock_time if request.clock_time is not None else self._whole_second()
         profile = request.profile
-        self._write_config(
-            utc,
-            profile,
-            _LastConfig(request.algorithm, request.period, request.display_timeout, request.digits),
+        config = _LastConfig(
+            request.algorithm, request.period, request.display_timeout, request.digits
         )
+        try:
+            self._write_config(utc, profile, config, erase_expected=True)
+        except InfrastructureError as exc:
+            if self._spec.restricted_sync:
+                raise self._config_write_interrupted(profile, exc) from exc
+            raise
         try:
             self._programmer.write_seed(request.secret, profile=profile)
         except TokenError as exc:
@@ -178,7 +191,7 @@ class NfcToken:
                 f"{self.where}: {self._spec.name} has no time-only command and this harness does "
                 "not know its config; burn it (config and seed) instead"
             )
-        return self._write_config(unix_time, profile, last)
+        return self._write_config(unix_time, profile, last, erase_expected=False)
 
     def read_clock(self) -> int:
         return self._programmer.read_info().utc
@@ -194,7 +207,24 @@ class NfcToken:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _write_config(self, utc: int, profile: int, config: _LastConfig) -> SeedState:
+    def _whole_second(self) -> int:
+        """Wait for the host clock's next whole second (< 1 s) and return it.
+
+        The token takes whole seconds and counts from the moment the config lands. Writing
+        ``int(now)`` would leave it up to a second behind the host for good, and a reading
+        just after a step boundary would show the previous step's code; written on the
+        second, it lags only by the APDUs' transit time.
+        """
+        now = self._clock.now()
+        second = math.ceil(now)
+        self._clock.sleep(second - now)
+        return second
+
+    def _write_config(
+        self, utc: int, profile: int, config: _LastConfig, *, erase_expected: bool
+    ) -> SeedState:
+        """Write config and clock. ``erase_expected``: a burn, whose seed write follows, so
+        a restricted-sync erase is the plan (INFO), not news (WARNING)."""
         try:
             self._programmer.write_config(
                 utc=utc,
@@ -212,11 +242,30 @@ class NfcToken:
         self._last_config[profile] = config
         if self._spec.restricted_sync:
             self._seed_status[profile] = SeedStatus.ERASED
-            log.warning("%s: config write erased the seed (restricted-sync model)", self.where)
+            level = logging.INFO if erase_expected else logging.WARNING
+            log.log(level, "%s: config write erased the seed (restricted-sync model)", self.where)
             return SeedState.ERASED
         return SeedState.KEPT
 
+    def _config_write_interrupted(
+        self, profile: int, exc: InfrastructureError
+    ) -> InterruptedBurnError:
+        """The path broke during a restricted-sync config write: it may have landed."""
+        self._seed_status[profile] = SeedStatus.UNKNOWN
+        return InterruptedBurnError(
+            f"{self.where}: config write interrupted: {exc}; {self._spec.name} has restricted "
+            "sync, so if the write reached the token the seed is already erased: the token "
+            "holds its old seed or NO seed (seed status unknown); burn it again",
+            seed_status=SeedStatus.UNKNOWN,
+        )
+
     def _seed_write_failed(self, profile: int, exc: TokenError) -> PartialBurnError:
+        if self._spec.restricted_sync:
+            log.warning(
+                "%s: the config write before the failed seed write erased the seed "
+                "(restricted-sync model)",
+                self.where,
+            )
         interrupted = isinstance(exc, InfrastructureError)
         if interrupted:
             # The APDU may have landed and only its answer been lost: say both possibilities.

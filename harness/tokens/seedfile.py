@@ -12,6 +12,7 @@ read, never copied anywhere.
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import stat
 from collections.abc import Callable
@@ -83,8 +84,12 @@ def world_readable(path: Path) -> bool:
     return bool(path.stat().st_mode & stat.S_IROTH)
 
 
-def load_seed_file(path: Path | str) -> SeedFile:
-    """Parse and check the whole file; raise :class:`SeedFileError` at the first bad cell."""
+def load_seed_file(path: Path | str, *, log_warnings: bool = True) -> SeedFile:
+    """Parse and check the whole file; raise :class:`SeedFileError` at the first bad cell.
+
+    Warnings (a world-readable file) are returned, and logged unless ``log_warnings`` is
+    False: a caller that prints them itself passes False so the user reads each one once.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -95,19 +100,16 @@ def load_seed_file(path: Path | str) -> SeedFile:
     warnings: list[str] = []
     if world_readable(path):
         warnings.append(f"{path}: readable by every user on this machine; chmod 600 it")
-        log.warning("%s", warnings[-1])
-    reader = csv.reader(text.splitlines())
-    try:
-        rows = list(reader)
-    except csv.Error as exc:  # e.g. a cell over the csv module's field size limit
-        raise SeedFileError(path, reader.line_num, None, f"not readable as CSV: {exc}") from None
-    if not rows or not any(cell.strip() for cell in rows[0]):
+        if log_warnings:
+            log.warning("%s", warnings[-1])
+    rows = _read_rows(path, text)
+    if not rows or not any(cell.strip() for cell in rows[0][1]):
         raise SeedFileError(path, 1, None, "empty file: expected a header row slot,secret,...")
-    header = [cell.strip().lower() for cell in rows[0]]
+    header = [cell.strip().lower() for cell in rows[0][1]]
     key = _check_header(path, header)
     entries: list[SeedEntry] = []
     seen: dict[str, int] = {}
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
@@ -125,6 +127,22 @@ def load_seed_file(path: Path | str) -> SeedFile:
     if not entries:
         raise SeedFileError(path, None, None, "no seed rows after the header")
     return SeedFile(path, key, tuple(entries), tuple(warnings))
+
+
+def _read_rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
+    """Each row with the line it starts on. Strict: a stray or unterminated quote is an
+    error, not a cell silently glued to the lines after it."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error as exc:  # a stray quote, or a cell over the module's size limit
+            raise SeedFileError(path, start, None, f"not readable as CSV: {exc}") from None
+        rows.append((start, row))
 
 
 def _check_header(path: Path, header: list[str]) -> str:
@@ -165,6 +183,8 @@ def _entry(path: Path, line: int, cells: dict[str, str], key: str) -> SeedEntry:
         serial = cells["serial"]
         if not serial:
             raise SeedFileError(path, line, where("serial"), "empty")
+    if not cells["secret"]:
+        raise SeedFileError(path, line, where("secret"), "empty")
     try:
         material = decode_base32(cells["secret"]).key
     except Base32Error as exc:

@@ -31,21 +31,30 @@ START = 1_767_225_600
 SEED = bytes.fromhex("0123456789abcdef0123456789abcdef01234567")
 
 
-class FaultyChannel:
-    """Passes APDUs to the card, but spoils the seed write: flips its MAC, or drops the link."""
+SEED_WRITE = b"\x84\xc5"
+CONFIG_WRITE = b"\x84\xd4"
 
-    def __init__(self, card: SingleProfileCard | Molto2Card, fault: str) -> None:
+
+class FaultyChannel:
+    """Passes APDUs to the card, but spoils one secure write (the seed write by default):
+    flips its MAC, drops the link before it (``drop``) or loses its answer (``lost``)."""
+
+    def __init__(
+        self, card: SingleProfileCard | Molto2Card, fault: str, on: bytes = SEED_WRITE
+    ) -> None:
         self._card = card
         self._fault = fault
+        self._on = on
         self.name = "faulty reader"
 
     def transmit(self, apdu: bytes) -> bytes:
-        if apdu[:2] == b"\x84\xc5":
-            if self._fault == "mac":
-                apdu = apdu[:-1] + bytes((apdu[-1] ^ 0xFF,))
-            else:
-                raise InfrastructureError(f"{self.name}: card removed during a seed write")
-        return self._card.transmit(apdu)
+        if apdu[:2] != self._on:
+            return self._card.transmit(apdu)
+        if self._fault == "mac":
+            return self._card.transmit(apdu[:-1] + bytes((apdu[-1] ^ 0xFF,)))
+        if self._fault == "lost":
+            self._card.transmit(apdu)  # it lands; only the answer is lost
+        raise InfrastructureError(f"{self.name}: card removed during a secure write")
 
 
 def make(
@@ -152,6 +161,72 @@ def test_link_lost_during_seed_write_is_an_infrastructure_error_naming_the_reade
     assert "faulty reader" in str(caught.value)
     assert "burn it again" in str(caught.value)
     assert not firmware.has_seed()
+
+
+@pytest.mark.parametrize("fault", ["drop", "lost"])
+def test_link_lost_during_a_restricted_config_write_says_the_seed_may_be_gone(
+    fault: str,
+) -> None:
+    clock = VirtualClock(START)
+    firmware, card = make("OTPC-P2", clock)
+    firmware.write_seed(b"the seed already on it")
+    token = NfcToken(SingleProfileProgrammer(FaultyChannel(card, fault, CONFIG_WRITE)), clock=clock)
+    with pytest.raises(InterruptedBurnError) as caught:
+        token.burn(BurnRequest(secret=Secret(SEED)))
+    message = str(caught.value)
+    assert "faulty reader" in message
+    assert "config write" in message
+    assert "NO seed" in message
+    assert "burn it again" in message
+    assert caught.value.seed_status is SeedStatus.UNKNOWN
+    assert token.seed_status() is SeedStatus.UNKNOWN
+    # Both outcomes the message allows for do happen: the write landed or it did not.
+    assert firmware.has_seed() is (fault == "drop")
+    assert "84C5" not in card.log, "no seed write after a broken config write"
+
+
+def test_link_lost_during_an_unrestricted_config_write_is_plain_infrastructure() -> None:
+    clock = VirtualClock(START)
+    firmware, card = make("C302", clock)
+    firmware.write_seed(b"the seed already on it")
+    token = NfcToken(
+        SingleProfileProgrammer(FaultyChannel(card, "lost", CONFIG_WRITE)), clock=clock
+    )
+    with pytest.raises(InfrastructureError) as caught:
+        token.burn(BurnRequest(secret=Secret(SEED)))
+    assert not isinstance(caught.value, InterruptedBurnError)  # the seed is not at risk
+    assert firmware.has_seed()
+
+
+def test_burn_writes_the_clock_in_phase_with_the_host() -> None:
+    boundary = 1_767_225_630  # a step boundary (multiple of 30)
+    clock = VirtualClock(boundary - 0.3)
+    firmware, card = make("C302", clock)
+    token = NfcToken(SingleProfileProgrammer(DirectApduChannel(card)), clock=clock)
+    token.burn(BurnRequest(secret=Secret(SEED)))
+    assert clock.now() == boundary, "waited for the next whole second, and less than one"
+    assert firmware.rtc_u32() == boundary
+    clock.advance(0.05)  # just past the boundary: int(now) would have left the token 0.3 s back
+    firmware.press()
+    assert firmware.display() == totp(SEED, clock.now())
+
+
+def test_config_erase_is_info_in_a_burn_and_warning_when_the_seed_then_fails(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="tokenrig.nfc")
+    token, _, _ = nfc_token("miniOTP-3")
+    token.burn(BurnRequest(secret=Secret(SEED)))
+    erased = [r for r in caplog.records if "erased the seed" in r.getMessage()]
+    assert [r.levelno for r in erased] == [logging.INFO]
+    caplog.clear()
+    clock = VirtualClock(START)
+    _, card = make("miniOTP-3", clock)
+    failing = NfcToken(SingleProfileProgrammer(FaultyChannel(card, "mac")), clock=clock)
+    with pytest.raises(PartialBurnError):
+        failing.burn(BurnRequest(secret=Secret(SEED)))
+    erased = [r for r in caplog.records if "erased the seed" in r.getMessage()]
+    assert logging.WARNING in {r.levelno for r in erased}
 
 
 def test_set_clock_on_restricted_model_reports_the_erased_seed() -> None:

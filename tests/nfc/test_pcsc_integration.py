@@ -58,27 +58,43 @@ def test_burn_read_clock_and_read_a_correct_code(card_slots: CardSlots) -> None:
     token.press()
     reading = token.read_display()
     assert reading.code is not None
-    # The burn wrote a whole second, so the token's clock lags the host's by up to 1 s.
-    assert reading.code in {
-        totp(SEED, t, period=60, algorithm=Algorithm.SHA256)
-        for t in (reading.host_time - 1.0, reading.host_time)
-    }, "the code on the display must be RFC 6238 at the reading's own host time"
+    # The burn writes the clock on a whole host second, so the token counts in phase.
+    assert reading.code == totp(SEED, reading.host_time, period=60, algorithm=Algorithm.SHA256), (
+        "the code on the display must be RFC 6238 at the reading's own host time"
+    )
+
+
+class WrongKeyProgrammer(SingleProfileProgrammer):
+    """Authenticates every secure write with the wrong device key."""
+
+    WRONG = bytes(b ^ 0xFF for b in DEVICE_KEY)
+
+    def authenticate(self, *, key: bytes = WRONG) -> None:
+        super().authenticate(key=key)
 
 
 def test_wrong_key_is_refused_and_nothing_changes(card_slots: CardSlots) -> None:
     firmware = make_sim_firmware("miniOTP-3", clock=SystemClock())
+    old_seed = b"the seed already on"
+    stored_at = 1_000_000_000  # far from now: any clock write would show
+    firmware.write_config(utc=stored_at, algorithm=Algorithm.SHA1, period=30, display_timeout=30)
+    firmware.write_seed(old_seed)
+    config = firmware.config()
     card_slots.insert(firmware)
     reader = card_slots.reader()
-    wrong = bytes(b ^ 0xFF for b in DEVICE_KEY)
     with PcscChannel(reader) as channel:
-        programmer = SingleProfileProgrammer(channel)
+        token = NfcToken(WrongKeyProgrammer(channel), clock=SystemClock())
         with pytest.raises(AuthenticationFailed) as caught:
-            programmer.authenticate(key=wrong)
+            token.burn(BurnRequest(secret=Secret(SEED), algorithm=Algorithm.SHA256, period=60))
     message = str(caught.value)
     assert reader in message
     assert "authentication answered 6983" in message
-    assert wrong.hex() not in message.lower()
-    assert not firmware.has_seed()
+    assert WrongKeyProgrammer.WRONG.hex() not in message.lower()
+    # The refused write changed nothing: the old seed, config and clock are all still there.
+    assert firmware.has_seed()
+    assert firmware.config() == config
+    assert stored_at <= firmware.rtc_u32() < stored_at + 120
+    assert firmware.code_at(stored_at) == totp(old_seed, stored_at)
 
 
 def test_card_removed_mid_burn_is_reported_with_what_the_token_holds(

@@ -59,6 +59,11 @@ def test_world_readable_file_warns(tmp_path: Path) -> None:
         (f"slot,secret\n1,{B32},extra\n", ":2: 3 cells, the header has 2"),
         (f"slot,secret\n1,{B32}\n1,{B32}\n", ":3: column 1 (slot): slot 1 already on line 2"),
         ("slot,secret\n", "no seed rows"),
+        ("slot,secret\n1,\n", ":2: column 2 (secret): empty"),
+        ("slot,secret\n1,  \n", ":2: column 2 (secret): empty"),
+        ('slot,secret\n1,"GEZDGNB1\n', ":2: not readable as CSV"),
+        (f'slot,secret\n1,"GEZDGNB1\n2,{B32}\n', ":2: not readable as CSV"),
+        ('slot,secret\n1,"GEZD"GNB1\n', ":2: not readable as CSV"),
     ],
 )
 def test_errors_name_file_line_and_column(tmp_path: Path, text: str, where: str) -> None:
@@ -70,6 +75,25 @@ def test_errors_name_file_line_and_column(tmp_path: Path, text: str, where: str)
     assert where in message
     assert B32 not in message
     assert "GEZDGNB1" not in message
+
+
+def test_a_quoted_cell_may_hold_the_secret_and_rows_keep_their_line_numbers(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, f'slot,secret\n1,"{B32}"\n\n3,"{B32}"\n')
+    first, second = load_seed_file(path).entries
+    assert (first.line, second.line) == (2, 4)
+    assert second.secret.reveal() == b"12345678901234567890"
+
+
+def test_warnings_are_logged_unless_the_caller_prints_them(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write(tmp_path, f"slot,secret\n1,{B32}\n", mode=0o644)
+    assert load_seed_file(path, log_warnings=False).warnings
+    assert "readable by every user" not in caplog.text
+    load_seed_file(path)
+    assert "readable by every user" in caplog.text
 
 
 def test_missing_file(tmp_path: Path) -> None:
