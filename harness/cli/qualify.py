@@ -3,7 +3,8 @@
 The qualification suite is pytest underneath (``tests/qualification``), so every pytest option
 passes through after ``--``; this command chooses the rig(s), the profile and the output
 directory, shows live progress per token, and turns the batch verdict into the exit status:
-0 every token passed, 1 any token failed, 2 a usage or configuration error.
+0 every token passed, 1 any token failed (or is inconclusive: see
+harness.qualify.record), 2 a usage or configuration error (including an unreachable rig).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,14 +26,16 @@ from harness.cli.main import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError
 from harness.cli.qualify_progress import LiveProgress
 from harness.clock import VirtualClock
 from harness.qualify.profile import ProfileError, load_profile
-from harness.qualify.seeds import SeedFileError, load_seed_book
+from harness.qualify.rig_names import duplicate_rig_name
+from harness.qualify.seeds import SeedFileError, SeedTarget, check_seed_book, load_seed_book
 from harness.reports.outputs import RECORDS_JSON, REPORT_HTML
 from harness.reports.tables import read_records_json
 from harness.rigs.config import RigConfig, RigFileError, SlotConfig
 from harness.rigs.rig import rig_config_for
-from harness.sim.factory import realistic_batch
+from harness.sim.factory import realistic_batch, sim_serial
 from harness.sim.faults import FAULTS
 from harness.sim.firmware import SimFirmware
+from harness.tokens.models import model
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "tests" / "qualification"
@@ -147,8 +151,8 @@ def _rtc_offset(firmware: SimFirmware) -> float:
     return round(firmware.rtc_now() - firmware.clock.now(), 3)
 
 
-def _rigs(args: argparse.Namespace, out: Path) -> list[Path | str]:
-    """The rig targets to pass to the suite; simulated ones are written into ``out``."""
+def _rig_configs(args: argparse.Namespace) -> list[RigConfig]:
+    """The rigs to qualify, read and checked before anything is written."""
     if args.sim and args.rig:
         raise UsageError("give either --sim or --rig, not both")
     if args.slots is not None and not args.sim:
@@ -163,10 +167,32 @@ def _rigs(args: argparse.Namespace, out: Path) -> list[Path | str]:
             configs = [rig_config_for(r) for r in args.rig] or [rig_config_for(DEFAULT_RIG)]
         except RigFileError as exc:
             raise UsageError(str(exc)) from None
+    duplicate = duplicate_rig_name(configs)
+    if duplicate:
+        raise UsageError(f"--rig: {duplicate}")
     if args.fault and not all(c.is_sim for c in configs):
         raise UsageError('--fault only applies to simulated rigs (url = "sim")')
     if args.fault and len(configs) > 1:
         raise UsageError("--fault needs a single simulated rig")
+    if args.fault:
+        parse_faults(args.fault, {s.slot for s in configs[0].slots})  # refuse bad slots now
+    if args.seeds and all(c.is_sim for c in configs):
+        # Simulated rigs say what is in every slot; a real rig is asked when the suite starts
+        # (which runs the same check before any token is touched).
+        targets = [
+            SeedTarget(c.name, s.slot, s.serial or sim_serial(model(s.model), s.slot), s.model)
+            for c in configs
+            for s in c.slots
+        ]
+        try:
+            check_seed_book(load_seed_book(args.seeds), targets)
+        except SeedFileError as exc:
+            raise UsageError(f"--seeds: {exc}") from None
+    return configs
+
+
+def _rig_targets(args: argparse.Namespace, configs: list[RigConfig], out: Path) -> list[Path | str]:
+    """The rig targets to pass to the suite; simulated ones are written into ``out``."""
     targets: list[Path | str] = []
     for index, config in enumerate(configs):
         if config.is_sim and (args.sim or args.fault):
@@ -235,9 +261,15 @@ def pytest_arguments(args: argparse.Namespace, out: Path, rigs: Sequence[Path | 
 
 def run_qualify(args: argparse.Namespace) -> int:
     _check_inputs(args)
+    configs = _rig_configs(args)
     out = Path(args.out) if args.out else default_out()
-    out.mkdir(parents=True, exist_ok=True)
-    rigs = _rigs(args, out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot create the directory: {exc.strerror}") from None
+    rigs = _rig_targets(args, configs, out)
     argv = pytest_arguments(args, out, rigs)
     console = Console(file=sys.stdout)
     progress = LiveProgress(console)
@@ -248,6 +280,18 @@ def run_qualify(args: argparse.Namespace) -> int:
         finally:
             progress.stop()
     return _verdict(status, out, console, log_path)
+
+
+_EXCEPTION_PREFIX = re.compile(r"^E\s+(?:[\w.]+(?:Error|Exception)\w*: )?")
+
+
+def _cause(log_path: Path) -> str:
+    """The error pytest stopped on (its last ``E`` line), without the exception's class."""
+    lines = log_path.read_text(encoding="utf-8").splitlines()
+    errors = [line for line in lines if line.startswith("E ")]
+    if errors:
+        return _EXCEPTION_PREFIX.sub("", errors[-1]).strip()
+    return f"the suite was interrupted before any token was qualified; see {log_path}"
 
 
 def _verdict(status: int, out: Path, console: Console, log_path: Path) -> int:
@@ -263,6 +307,11 @@ def _verdict(status: int, out: Path, console: Console, log_path: Path) -> int:
         )
         return EXIT_USAGE
     if status == pytest.ExitCode.INTERRUPTED:
+        if not read_records_json(records).summary()["tokens"]:
+            # Stopped before any token was touched (collection failed: rig unreachable,
+            # seeds that do not fit the rig...): a setup error, said plainly.
+            print(f"tokenrig qualify: {_cause(log_path)}", file=sys.stderr)
+            return EXIT_USAGE
         return 130
     if status == pytest.ExitCode.NO_TESTS_COLLECTED:
         print("tokenrig qualify: no tokens to qualify", file=sys.stderr)
@@ -277,11 +326,16 @@ def _verdict(status: int, out: Path, console: Console, log_path: Path) -> int:
         )
         return EXIT_USAGE
     passed = batch.passed and status == pytest.ExitCode.OK
-    colour = "green" if passed else "red"
+    # Only unjudged tokens left (slow rig): not a pass, but no token was found defective.
+    unjudged = not passed and not summary["failed"] and summary["inconclusive"] > 0
+    word, colour = (
+        ("PASS", "green") if passed else ("INCONCLUSIVE", "yellow") if unjudged else ("FAIL", "red")
+    )
     console.print(
-        f"[bold {colour}]{'PASS' if passed else 'FAIL'}[/]: {summary['tokens']} tokens, "
+        f"[bold {colour}]{word}[/]: {summary['tokens']} tokens, "
         f"{summary['passed']} passed, {summary['failed']} failed, "
-        f"{summary['marginal']} marginal — {out / REPORT_HTML}",
+        f"{summary['marginal']} marginal, {summary['inconclusive']} inconclusive "
+        f"— {out / REPORT_HTML}",
         highlight=False,
     )
     return EXIT_OK if passed else EXIT_FAIL

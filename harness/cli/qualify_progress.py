@@ -26,6 +26,10 @@ def token_id(nodeid: str) -> str | None:
     return match.group("id") if match else None
 
 
+_STATUS_SO_FAR = {"pass": "[green]pass so far", "inconclusive": "[yellow]inconclusive"}
+_STATUS_DONE = {"pass": "[green]pass", "inconclusive": "[yellow]inconclusive"}
+
+
 class LiveProgress:
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -86,7 +90,7 @@ class LiveProgress:
         verdict = state.get("verdict", "pass")
         if report.failed and not state:
             verdict = "fail"
-        status = "[green]pass so far" if verdict == "pass" else "[red]FAIL"
+        status = _STATUS_SO_FAR.get(verdict, "[red]FAIL")
         if ident in self.tasks:
             self.progress.update(self.tasks[ident], advance=1, status=status)
         if self.overall is not None:
@@ -99,6 +103,9 @@ class LiveProgress:
         model = state.get("model", "")
         if verdict == "pass":
             line = f"[green]✓ pass[/] {ident} {model}"
+        elif verdict == "inconclusive":
+            reasons = state.get("inconclusive") or ["a measurement could not be taken"]
+            line = f"[yellow]? inconclusive[/] {ident} {model}: {reasons[0]}"
         else:
             findings = state.get("findings") or ["a procedure failed (see the report)"]
             line = f"[red]✗ FAIL[/] {ident} {model}: {findings[0]}"
@@ -107,7 +114,7 @@ class LiveProgress:
         if ident in self.tasks:
             self.progress.update(
                 self.tasks[ident],
-                status="[green]pass" if verdict == "pass" else "[red]FAIL",
+                status=_STATUS_DONE.get(verdict, "[red]FAIL"),
             )
         self.progress.console.print(line, markup=True, highlight=False)
 

@@ -76,6 +76,19 @@ DEFINITIONS: dict[str, Definition] = {
             low=-2,
             high=2,
         ),
+        _d(
+            "clock.nfc_offset_after_sync",
+            "s",
+            "token clock from the Token2 info APDU (rig pass-through) minus where the sync put "
+            "it, right after a sync (whole-second clock: see clock.nfc_offset_resolution)",
+            low=-2,
+            high=2,
+        ),
+        _d(
+            "clock.nfc_offset_resolution",
+            "s",
+            "half-width of the NFC clock reading: half a second plus half the APDU round trip",
+        ),
         _d("drift.ppm", "ppm", "clock rate error, least squares over the soak", low=-30, high=30),
         _d(
             "drift.ppm_uncertainty",

@@ -20,6 +20,7 @@ from harness.qualify.profile import Profile
 from harness.qualify.record import Finding, TokenRecord
 from harness.secrets import Secret
 from harness.tokens.base import Token
+from harness.tokens.nfc_token import ClockReader
 
 
 @dataclass(frozen=True)
@@ -86,12 +87,15 @@ class ProcedureContext:
         profile: Profile,
         record: TokenRecord,
         seed: SlotSeed,
+        nfc_clock: ClockReader | None = None,
     ) -> None:
         self.token = token
         self.clock = clock
         self.profile = profile
         self.record = record
         self.seed = seed
+        # The token's clock over NFC (Token2 info APDU) where the rig passes APDUs through.
+        self.nfc_clock = nfc_clock
         self.timing = Timing.for_clock(clock)
         self.procedure = ""
         self.soak_start: SoakStart | None = None
@@ -123,6 +127,15 @@ class ProcedureContext:
         finding = Finding(procedure=self.procedure, defect=defect)
         if finding not in self.record.findings:
             self.record.findings.append(finding)
+
+    def inconclusive(self, reason: str) -> None:
+        """Record that a measurement could not be taken precisely enough to judge the token."""
+        note = f"{self.procedure}: {reason}"
+        if note not in self.record.inconclusive:
+            self.record.inconclusive.append(note)
+
+    def inconclusive_of(self, procedure: str) -> list[str]:
+        return [n for n in self.record.inconclusive if n.startswith(f"{procedure}: ")]
 
     def findings_of(self, procedure: str) -> list[Finding]:
         return [f for f in self.record.findings if f.procedure == procedure]

@@ -36,6 +36,7 @@ def burn(
     clock_time: int | None = None,
     before_boundary: bool = False,
     display_timeout: int | None = None,
+    check: bool = True,
 ) -> Sync:
     """Burn ``secret`` with the clock set on a whole host second, and power-cycle.
 
@@ -43,7 +44,8 @@ def burn(
     seconds before a step boundary, so the display changes moments after the sync and its
     timing can be watched without waiting up to a whole period. The display stays on as
     long as the model allows unless ``display_timeout`` says otherwise, so a watch across a
-    boundary needs one press.
+    boundary needs one press. ``check=False`` sends the request past the host-side model
+    check (only the oversize-seed probe does: the device must refuse on its own).
     """
     spec = ctx.token.spec
     host = wait_for_whole_second(ctx)
@@ -60,7 +62,7 @@ def burn(
         display_timeout=display_timeout or max(spec.display_timeouts),
         clock_time=clock_time,
     )
-    ctx.token.burn(request)
+    ctx.token.burn(request, check=check)
     ctx.token.power_cycle()
     return Sync(host=host, token=clock_time, burned=Burned(secret.reveal(), algorithm, period))
 

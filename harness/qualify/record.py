@@ -44,17 +44,23 @@ class TokenRecord:
     measurements: list[Measurement] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Measurements the harness could not take precisely enough (e.g. a slow rig's round trips
+    # blur the display timing): not a token defect, and not an acceptance either.
+    inconclusive: list[str] = field(default_factory=list)
     procedures: dict[str, str] = field(default_factory=dict)  # name -> passed/failed/skipped/error
     offset_series: list[tuple[float, float]] = field(default_factory=list)  # (days, offset s)
 
     @property
     def verdict(self) -> str:
         """``fail`` if any measurement failed, any defect was found, or the token could not be
-        qualified (an infrastructure error is not acceptance)."""
+        qualified (an infrastructure error is not acceptance); else ``inconclusive`` if a
+        measurement could not be taken precisely enough to judge; else ``pass``."""
         if self.errors or self.findings:
             return "fail"
         if any(m.outcome is Outcome.FAIL for m in self.measurements):
             return "fail"
+        if self.inconclusive:
+            return "inconclusive"
         return "pass"
 
     @property
@@ -87,6 +93,7 @@ class TokenRecord:
             "measurements": [m.to_json() for m in self.measurements],
             "findings": [f.to_json() for f in self.findings],
             "errors": list(self.errors),
+            "inconclusive": list(self.inconclusive),
             "procedures": dict(self.procedures),
             "offset_series": [[t, o] for t, o in self.offset_series],
         }
@@ -107,6 +114,7 @@ class TokenRecord:
             measurements=[Measurement.from_json(m) for m in data.get("measurements", [])],
             findings=[Finding.from_json(f) for f in data.get("findings", [])],
             errors=[str(e) for e in data.get("errors", [])],
+            inconclusive=[str(e) for e in data.get("inconclusive", [])],
             procedures={str(k): str(v) for k, v in data.get("procedures", {}).items()},
             offset_series=[(float(t), float(o)) for t, o in data.get("offset_series", [])],
         )
@@ -128,6 +136,7 @@ class BatchRecord:
             "tokens": len(self.tokens),
             "passed": sum(t.verdict == "pass" for t in self.tokens),
             "failed": sum(t.verdict == "fail" for t in self.tokens),
+            "inconclusive": sum(t.verdict == "inconclusive" for t in self.tokens),
             "marginal": sum(bool(t.marginal) and t.verdict == "pass" for t in self.tokens),
         }
 

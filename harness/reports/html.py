@@ -22,7 +22,7 @@ h1{margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .5em;
 text-align:left;vertical-align:top}th{background:#f3f3f3}
 .pass{color:#1a7f37;font-weight:bold}.fail{color:#c62828;font-weight:bold}
-.marginal{color:#b26a00;font-weight:bold}.summary td{font-size:1.1em}
+.marginal,.inconclusive{color:#b26a00;font-weight:bold}.summary td{font-size:1.1em}
 .num{text-align:right;font-variant-numeric:tabular-nums}details{margin:.3em 0}
 .muted{color:#666}
 """
@@ -69,7 +69,11 @@ def _token_row(t: TokenRecord) -> str:
         text = "" if m is None else escape(fmt.format(m.value))
         css = "num" if m is None or m.outcome.value == "pass" else f"num {m.outcome.value}"
         cells.append(f'<td class="{css}">{text}</td>')
-    problems = [escape(d) for d in t.defects()] + [f"not qualified: {escape(e)}" for e in t.errors]
+    problems = (
+        [escape(d) for d in t.defects()]
+        + [f"not qualified: {escape(e)}" for e in t.errors]
+        + [f"inconclusive: {escape(n)}" for n in t.inconclusive]
+    )
     cells.append("<br>".join(problems) or '<span class="muted">none</span>')
     return "<tr>" + "".join(c if c.startswith("<td") else f"<td>{c}</td>" for c in cells) + "</tr>"
 
@@ -140,9 +144,11 @@ def render_html(batch: BatchRecord) -> str:
 <style>{_CSS}</style></head><body>
 <h1>Token qualification: <span class="{verdict}">{verdict.upper()}</span></h1>
 <table class="summary"><tr><th>tokens</th><th>passed</th><th>failed</th><th>marginal</th>
+<th>inconclusive</th>
 <th>profile</th><th>station</th><th>rigs</th><th>time</th></tr>
 <tr><td class="num">{summary["tokens"]}</td><td class="num pass">{summary["passed"]}</td>
 <td class="num fail">{summary["failed"]}</td><td class="num marginal">{summary["marginal"]}</td>
+<td class="num inconclusive">{summary["inconclusive"]}</td>
 <td>{escape(str((run.get("profile") or {}).get("name", "")))}</td>
 <td>{escape(str(run.get("station", "")))}</td><td>{escape(rigs)}</td>
 <td>{escape(str(run.get("started", "")))} → {escape(str(run.get("finished", "")))}

@@ -52,7 +52,7 @@ def tokens_csv(batch: BatchRecord) -> str:
                 t.model,
                 t.firmware,
                 t.verdict,
-                "; ".join(t.defects() + t.errors),
+                "; ".join(t.defects() + t.errors + t.inconclusive),
                 _value(t, "clock.offset_after_sync"),
                 _value(t, "drift.ppm"),
                 _value(t, "drift.ppm_uncertainty"),

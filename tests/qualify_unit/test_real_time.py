@@ -33,7 +33,11 @@ def test_offset_after_sync_in_real_time(sim_token_factory: SimTokenFactory, via:
     offset = record.measurement("clock.offset_after_sync")
     resolution = record.measurement("clock.offset_resolution")
     assert offset is not None
-    assert resolution is not None
+    assert resolution is not None, record.inconclusive
+    # The promise: display timing resolves the offset to 50 ms or better on a local
+    # rig (the procedure retakes a coarse timing before calling it inconclusive).
+    assert resolution.value <= 0.05
+    assert resolution.outcome.value != "fail"
     # Truth is 0 s; what the sync write itself takes on a busy host is not in the resolution,
     # so allow it a margin far below anything a defect produces (whole seconds or steps).
     assert abs(offset.value) <= resolution.value + 0.25

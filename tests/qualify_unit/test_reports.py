@@ -31,7 +31,7 @@ RECORDS_SCHEMA: dict[str, Any] = {
                     "serial": {"type": "string"},
                     "slot": {"type": "integer"},
                     "model": {"type": "string"},
-                    "verdict": {"enum": ["pass", "fail"]},
+                    "verdict": {"enum": ["pass", "fail", "inconclusive"]},
                     "measurements": {
                         "type": "array",
                         "items": {
@@ -81,10 +81,32 @@ def sample_batch() -> BatchRecord:
 def test_verdicts_and_summary() -> None:
     batch = sample_batch()
     assert [t.verdict for t in batch.tokens] == ["pass", "fail", "pass"]
-    assert batch.summary() == {"tokens": 3, "passed": 2, "failed": 1, "marginal": 1}
+    assert batch.summary() == {
+        "tokens": 3,
+        "passed": 2,
+        "failed": 1,
+        "marginal": 1,
+        "inconclusive": 0,
+    }
     assert not batch.passed
     errored = TokenRecord(serial="x", slot=9, model="C301", errors=["burn: rig timeout"])
     assert errored.verdict == "fail"  # not qualified is not accepted
+
+
+def test_an_unjudged_measurement_is_inconclusive_not_pass_nor_fail() -> None:
+    batch = sample_batch()
+    good = batch.tokens[0]
+    good.inconclusive = ["clock_offset: clock.offset_resolution: timed to ±61 ms (limit 50 ms)"]
+    assert good.verdict == "inconclusive"
+    assert batch.summary()["inconclusive"] == 1
+    assert batch.summary()["passed"] == 1
+    assert not batch.passed  # an unjudged token is not accepted
+    bad = batch.tokens[1]
+    bad.inconclusive = list(good.inconclusive)
+    assert bad.verdict == "fail"  # a defect found elsewhere still fails it
+    again = TokenRecord.from_json(good.to_json())
+    assert again.inconclusive == good.inconclusive
+    assert "inconclusive: clock_offset" in render_html(batch)
 
 
 def test_records_json_matches_the_schema_and_round_trips(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ fail. Either surprise is a false verdict, the flake QA cannot afford. The run la
 ``TOKENRIG_STRESS_SECONDS`` (default 20 s, so CI stays bounded; set e.g. 600 for a soak) and
 prints how many runs and boundary reads it made.
 
-One exception is counted apart instead of failing the test: a healthy token failed *only* on
-``clock.offset_resolution`` (its clock offset measured less precisely than the qa profile's
-50 ms because the rig's round trips were slow). That is a known defect of the verdict, pinned
-by the strict xfail at the end of this file; the code comparisons stay strictly checked.
+A healthy token whose clock offset could not be timed to the qa profile's 50 ms (the rig's
+round trips were slow, even after the procedure's retakes) is judged ``inconclusive``, not
+failed: that is the right verdict for it (``test_a_slow_rig_does_not_fail_a_healthy_token``),
+so such runs are counted and printed, not taken for false verdicts.
 
 The drift soak and the power cycle of the qa profile are left out: the soak needs minutes of
 real time per token to mean anything, and neither compares a read code with an expected one.
@@ -88,7 +88,7 @@ def tally() -> Iterator[Tally]:
     print(
         f"\nstress: {result.runs} qualification runs, {result.boundary_reads} boundary reads, "
         f"{len(result.false_verdicts)} false verdicts, {len(result.too_coarse)} healthy tokens "
-        f"failed only on clock.offset_resolution (known defect) in {SECONDS:g} s"
+        f"inconclusive on clock.offset_resolution (slow round trips) in {SECONDS:g} s"
     )
 
 
@@ -103,12 +103,14 @@ def _boundary_read(ctx: ProcedureContext, rng: random.Random) -> str | None:
 
 
 def _only_too_coarse(record: TokenRecord) -> bool:
-    """Failed on nothing but the resolution of its clock-offset measurement: the known defect
-    that ``test_a_slow_rig_does_not_fail_a_healthy_token`` pins (a busy host can stretch a
-    local rig's round trips past the 50 ms limit too). Counted and printed apart, so that the
-    code comparisons this test is about stay strictly checked."""
-    failed = {m.name for m in record.measurements if m.outcome.value == "fail"}
-    return not record.findings and not record.errors and failed == {"clock.offset_resolution"}
+    """Inconclusive on nothing but the resolution of its clock-offset measurement (a busy host
+    can stretch a local rig's round trips past the 50 ms limit): the right verdict then, see
+    ``test_a_slow_rig_does_not_fail_a_healthy_token``."""
+    return (
+        record.verdict == "inconclusive"
+        and bool(record.inconclusive)
+        and all("clock.offset_resolution" in note for note in record.inconclusive)
+    )
 
 
 def _qualify_once(
@@ -194,15 +196,16 @@ def test_no_false_verdicts_under_real_time_jitter(tally: Tally) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: a rig answering in ~60 ms round trips (e.g. RFC 2217 over a network) "
-    "cannot time the display to the qa profile's 50 ms clock.offset_resolution limit, and the "
-    "record then fails the healthy token instead of reporting the measurement as inconclusive",
-)
 def test_a_slow_rig_does_not_fail_a_healthy_token() -> None:
+    """A rig answering in ~60 ms round trips (e.g. RFC 2217 over a network) cannot time the
+    display to the qa profile's 50 ms: the token is inconclusive, with the reason, not failed."""
     rng = random.Random(2026)
     record, _ = _qualify_once("slow-rig", rng, lambda: (0.03, 0.03), _qa_without_soak())
-    assert record.verdict == "pass", [
-        (m.name, m.value) for m in record.measurements if m.outcome.value == "fail"
-    ]
+    failed = [(m.name, m.value) for m in record.measurements if m.outcome.value == "fail"]
+    assert failed == []
+    assert record.findings == []
+    assert record.verdict == "inconclusive"
+    (note,) = record.inconclusive
+    assert note.startswith("clock_offset: clock.offset_resolution: ")
+    assert "not a token defect" in note
+    assert record.measurement("clock.offset_after_sync") is not None
