@@ -7,33 +7,38 @@ named by ``--password-env``, never from the command line) and enrolls the token 
 
 The token is a simulated one (``--model``, default C302) or the one in ``--slot`` of
 ``--rig FILE|URL``. ``--browser`` drives the portal in headless Chromium and keeps masked
-screenshots in ``--screenshots DIR``. Each step prints one line; a failure names the step and
-exits 1. The portal's enrollment calls are the emulator's (see docs/enrollment.md).
+screenshots in ``--screenshots DIR``. Each passed step prints one line on stdout; a failure
+is printed once, on stderr, naming the step, and exits 1. Bad input (a malformed URL, an
+unusable screenshot directory, a slot the rig does not have) exits 2 before anything runs.
+The portal's enrollment calls are the emulator's (see docs/enrollment.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import secrets
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from harness.cli.main import EXIT_FAIL, EXIT_OK, UsageError
 from harness.clock import SYSTEM_CLOCK
 from harness.enroll import procedure as p
 from harness.enroll.portal import UserPortal
-from harness.enroll.steps import StepFailed, StepRecord, StepRunner
+from harness.enroll.steps import StepFailed, StepRecord, StepRunner, StepStatus
 from harness.jumpcloud import JumpCloudClient, JumpCloudConfig
 from harness.jumpcloud.emulator import Emulator
 from harness.jumpcloud.portal_client import LoginOutcome, PortalClient
 from harness.jumpcloud.portal_driver import ChromiumSession, PortalDriver
 from harness.secrets import SecretText
 from harness.sim.factory import make_sim_token
-from harness.tokens.base import Token
+from harness.tokens.base import Token, TokenError
 from harness.tokens.models import MODELS
 
 DEFAULT_PASSWORD_ENV = "JUMPCLOUD_PORTAL_PASSWORD"  # noqa: S105 - a variable name
@@ -62,13 +67,17 @@ def register(subparsers: Any) -> None:
 
 
 class _PrintSteps:
-    """Prints each finished step as one line (the runner's own log format)."""
+    """Prints each finished step as one line (the runner's own log format).
+
+    A failed step is left out here: :func:`run_enroll` prints it once, on stderr.
+    """
 
     def step_started(self, record: StepRecord) -> None:
         pass
 
     def step_finished(self, record: StepRecord) -> None:
-        print(record.line(), flush=True)
+        if record.status is not StepStatus.FAILED:
+            print(record.line(), flush=True)
 
     def attach_png(self, name: str, png: bytes) -> None:
         pass
@@ -88,6 +97,30 @@ def _check_args(args: argparse.Namespace) -> None:
         raise UsageError(f"--slot {args.slot}: slots count from 1")
     if args.screenshots and not args.browser:
         raise UsageError("--screenshots needs --browser")
+    if args.url:
+        _check_url(args.url)
+    if args.screenshots:
+        _check_screenshot_dir(args.screenshots)
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--url {url}: not a portal address; give http(s)://host[:port]")
+
+
+def _check_screenshot_dir(directory: Path) -> None:
+    """Create ``directory`` and write a scratch file in it, so a typo or a read-only place
+    is reported now, not after the enrollment has run."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UsageError(
+            f"--screenshots {directory}: cannot write screenshots there: {reason}"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -99,10 +132,14 @@ def _token(args: argparse.Namespace) -> Iterator[Token]:
 
     try:
         rig = open_rig(args.rig)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"--rig {args.rig}: {exc}") from exc
+    except (OSError, ValueError, RuntimeError, TokenError) as exc:
+        raise UsageError(f"--rig {args.rig}: {exc}") from None
     with rig:
-        yield rig.token(args.slot)
+        try:
+            token = rig.token(args.slot)
+        except TokenError as exc:  # no such slot, an empty slot, a model tokenrig cannot drive
+            raise UsageError(f"--slot {args.slot}: {exc}") from None
+        yield token
 
 
 @contextlib.contextmanager
@@ -122,14 +159,36 @@ def _password(args: argparse.Namespace) -> SecretText:
     return SecretText(value, "portal password")
 
 
+@contextlib.contextmanager
+def _step_log_not_on_console() -> Iterator[None]:
+    """Keep the runner's log records off the console while :class:`_PrintSteps` prints.
+
+    With no logging set up, Python prints warnings and errors through its last-resort
+    handler on stderr, so a failed step would appear there a second time. A NullHandler
+    on the step logger stops that; handlers set up by the caller still get the records.
+    """
+    logger = logging.getLogger("tokenrig.enroll")
+    quiet = logging.NullHandler()
+    logger.addHandler(quiet)
+    try:
+        yield
+    finally:
+        logger.removeHandler(quiet)
+
+
 def run_enroll(args: argparse.Namespace) -> int:
     _check_args(args)
     runner = StepRunner((_PrintSteps(),))
+    with _step_log_not_on_console():
+        return _run(args, runner)
+
+
+def _run(args: argparse.Namespace, runner: StepRunner) -> int:
+    password = _password(args) if args.url else None  # before a rig or browser is started
     try:
         with contextlib.ExitStack() as stack:
             token = stack.enter_context(_token(args))
-            if args.url:
-                password = _password(args)
+            if password is not None:  # --url: a user of that portal
                 portal = stack.enter_context(_portal(args, args.url))
                 runner.run(
                     "log in to the User Portal",

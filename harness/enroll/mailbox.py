@@ -3,7 +3,9 @@
 Against a real org the activation link reaches a real inbox; ``JUMPCLOUD_TEST_IMAP_URL``
 (``imaps://user:password@host[:port]/FOLDER``) names one the harness may read with the
 standard library's :mod:`imaplib`. The password in that URL is kept as a
-:class:`~harness.secrets.SecretText` and never printed.
+:class:`~harness.secrets.SecretText` and never printed. Every way the mailbox can fail (no
+connection, TLS, a refused login, a protocol error) is a :class:`MailboxError` naming
+``host:port``, so a test run says which mailbox was unreachable instead of a socket traceback.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from harness.clock import SYSTEM_CLOCK, Clock
 from harness.secrets import SecretText
 
 IMAP_URL_ENV = "JUMPCLOUD_TEST_IMAP_URL"
+IMAP_TIMEOUT = 30.0
+"""Seconds a connection or one IMAP reply may take before the mailbox counts as unreachable."""
 _LINK = re.compile(r"https?://[^\s<>\"']+")
 _ACTIVATION_WORDS = ("activat", "password", "reset")
 
@@ -71,6 +75,11 @@ class ImapSettings:
     password: SecretText
     folder: str = "INBOX"
     ssl: bool = True
+
+    @property
+    def address(self) -> str:
+        """``host:port``, for messages."""
+        return f"{self.host}:{self.port}"
 
     @classmethod
     def from_url(cls, url: str) -> ImapSettings:
@@ -126,20 +135,37 @@ class ImapMailbox:
 
     def _connect(self) -> imaplib.IMAP4:
         s = self.settings
-        conn = imaplib.IMAP4_SSL(s.host, s.port) if s.ssl else imaplib.IMAP4(s.host, s.port)
+        conn = (
+            imaplib.IMAP4_SSL(s.host, s.port, timeout=IMAP_TIMEOUT)
+            if s.ssl
+            else imaplib.IMAP4(s.host, s.port, timeout=IMAP_TIMEOUT)
+        )
         try:
             conn.login(s.user, s.password.reveal())
+        except imaplib.IMAP4.abort:  # the connection broke: not a verdict on the password
+            conn.shutdown()
+            raise
         except imaplib.IMAP4.error:
             conn.logout()
-            raise MailboxError(f"IMAP login to {s.host} as {s.user} refused") from None
+            raise MailboxError(f"IMAP {s.address}: login as {s.user} refused") from None
         return conn
 
     def _newest_link(self, to: str) -> str | None:
+        """The newest activation link to ``to`` in the folder, or None (one IMAP session)."""
+        try:
+            return self._search(to)
+        except (OSError, imaplib.IMAP4.error) as exc:  # refused, TLS, timeout, BAD, BYE...
+            raise MailboxError(f"IMAP {self.settings.address}: {_reason(exc)}") from None
+
+    def _search(self, to: str) -> str | None:
         conn = self._connect()
         try:
             status, _ = conn.select(self.settings.folder, readonly=True)
             if status != "OK":
-                raise MailboxError(f"IMAP folder {self.settings.folder!r} cannot be opened")
+                raise MailboxError(
+                    f"IMAP {self.settings.address}: folder {self.settings.folder!r} "
+                    "cannot be opened"
+                )
             status, data = conn.search(None, "TO", f'"{to}"')
             numbers = data[0].split() if status == "OK" and data and data[0] else []
             for number in reversed(numbers):
@@ -164,7 +190,15 @@ class ImapMailbox:
                 return link
             if self.clock.now() >= deadline:
                 raise MailboxError(
-                    f"no activation mail to {to} in {self.settings.host}/{self.settings.folder} "
-                    f"after {self.wait_seconds:.0f} s"
+                    f"no activation mail to {to} in {self.settings.address}/"
+                    f"{self.settings.folder} after {self.wait_seconds:.0f} s"
                 )
             self.clock.sleep(self.poll_seconds)
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, in words (an OSError's strerror; an IMAP error's server text)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from harness.clock import Clock
 from harness.enroll.portal import Mailbox, UserPortal
 from harness.enroll.qr import decode_qr
-from harness.enroll.steps import StepRunner, check
+from harness.enroll.steps import StepCheckError, StepRunner, check
 from harness.enroll.token_part import (
     TokenCode,
     burn,
@@ -40,6 +40,7 @@ from harness.secrets import SecretText
 from harness.tokens.base import BurnRequest, SeedState, Token
 
 DEFAULT_GRACE_DAYS = 7
+DAY = 86_400
 
 
 @dataclass(frozen=True)
@@ -102,10 +103,25 @@ def activate_now(admin: JumpCloudClient, user_id: str) -> None:
     check(not user.activated, "password status is not pending: the user already has a password")
 
 
-def require_mfa(admin: JumpCloudClient, user_id: str, days: int) -> None:
-    """ "Require MFA for User Portal" with a grace period of ``days``."""
-    user = admin.require_mfa(user_id, days=days)
+def require_mfa(admin: JumpCloudClient, user_id: str, days: int, clock: Clock) -> None:
+    """ "Require MFA for User Portal" with a grace period of ``days``.
+
+    The grace period is read back too: a console that stored no end date, or one a day off,
+    would lock the user out early (or never), and the admin path would still look fine.
+    "About ``days`` ahead" means within half a day of ``clock``'s now plus ``days``.
+    """
+    admin.require_mfa(user_id, days=days)
+    user = admin.get_user(user_id)
     check(user.enable_user_portal_multifactor, "Require MFA did not stick on the user record")
+    check(user.mfa.exclusion, "no grace period on the user record (mfa.exclusion is false)")
+    until = user.mfa.exclusion_until
+    if until is None:
+        raise StepCheckError("the user record has no grace period end (mfa.exclusionUntil)")
+    ahead = (until.timestamp() - clock.now()) / DAY
+    check(
+        abs(ahead - days) < 0.5,
+        f"the grace period ends {ahead:.2f} days from now ({until.isoformat()}), expected {days}",
+    )
 
 
 def check_totp_status(admin: JumpCloudClient, user_id: str, expected: MfaStatus) -> None:
@@ -296,6 +312,7 @@ def admin_path(
         admin,
         user_id,
         grace_days,
+        clock,
     )
     enrollee = Enrollee(user_id, username, email, password)
     runner.run(

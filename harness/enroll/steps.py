@@ -52,8 +52,13 @@ class StepRecord:
         return text
 
 
-class StepFailed(Exception):
-    """A step failed. ``step`` is its name, ``number`` its position, ``reason`` the cause."""
+class StepFailed(AssertionError):
+    """A step failed. ``step`` is its name, ``number`` its position, ``reason`` the cause.
+
+    An :class:`AssertionError`, because a failed step is the verdict of the test that ran it:
+    pytest and allure then report the test as *failed* (the procedure did not work), not as
+    *broken* (the test itself crashed).
+    """
 
     def __init__(self, record: StepRecord, reason: str) -> None:
         super().__init__(f"step {record.number} {record.name!r} failed: {reason}")

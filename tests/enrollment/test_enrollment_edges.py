@@ -10,12 +10,14 @@ from __future__ import annotations
 import pytest
 
 from fixtures.enrollment import EnrollSite, EnrollTokenFactory
+from harness.clock import VirtualClock
 from harness.enroll import procedure as p
 from harness.enroll.portal import UserPortal
 from harness.enroll.steps import StepFailed, StepRunner
 from harness.enroll.token_part import TokenCode, read_code, wait_for_next_step
 from harness.jumpcloud import MfaStatus
 from harness.jumpcloud.portal_client import LoginOutcome, PortalClient, VerifyOutcome
+from harness.otp.hotp import time_step
 from harness.secrets import SecretText
 
 DAY = 86_400
@@ -105,8 +107,19 @@ def test_replayed_code_is_rejected(
 ) -> None:
     enrollment = _enrolled(steps, enroll_site, api_portal, enroll_password, pty_token_factory)
     _login_owing_code(steps, api_portal, enrollment.enrollee)
-    # Same time step, same code the enrollment consumed: a replay.
-    replay = api_portal.submit_login_code(enrollment.first_code.code)
+    first = enrollment.first_code
+    # Rule out every other reason for a rejection before the replay: still the same time step
+    # on the shared clock, the token still shows the very same code (so it is the valid code
+    # of this step), and the portal has recorded this step as used (its replay guard).
+    step = time_step(first.reading.host_time, period=enrollment.key.period)
+    assert time_step(enroll_site.clock.now(), period=enrollment.key.period) == step
+    assert read_code(enrollment.token).code == first.code
+    assert enroll_site.emulator is not None
+    with enroll_site.emulator.state.lock:
+        used = enroll_site.emulator.state.users[enrollment.enrollee.user_id].last_totp_step
+    assert used == step, "the enrollment's code did not mark its time step as used"
+
+    replay = api_portal.submit_login_code(first.code)
     assert replay.outcome is LoginOutcome.FAILED
 
     wait_for_next_step(enroll_site.clock)
@@ -210,7 +223,7 @@ def test_grace_period_expired_locks_out(
     steps.run("activate now", p.activate_now, site.admin, user_id)
     link = steps.run("read activation mail", p.read_activation_link, site.mailbox, email)
     steps.run("set password", portal.activate, link, enroll_password)
-    steps.run("require MFA, 1-day grace", p.require_mfa, site.admin, user_id, 1)
+    steps.run("require MFA, 1-day grace", p.require_mfa, site.admin, user_id, 1, site.clock)
     steps.run(
         "log in inside the grace period",
         p.log_in,
@@ -276,6 +289,28 @@ def test_resetmfa_old_token_stops_working_and_reburned_token_enrolls(
     steps.run("submit the new code", p.submit_enrollment_code, api_portal, code)
     assert site.admin.get_user(user_id).mfa_enrollment.totp is MfaStatus.ENROLLED
     p.login_with_token(steps, api_portal, first.enrollee, token, site.clock)
+
+
+@pytest.mark.parametrize("days", [1, 30])
+def test_require_mfa_reads_back_the_grace_period_it_set(
+    days: int, enroll_site: EnrollSite, enroll_password: SecretText, steps: StepRunner
+) -> None:
+    site = enroll_site
+    username, email = site.new_user()
+    user_id = p.add_active_user(site.admin, username, email, enroll_password)
+    site.created.append(user_id)
+    steps.run("require MFA", p.require_mfa, site.admin, user_id, days, site.clock)
+    until = site.admin.get_user(user_id).mfa.exclusion_until
+    assert until is not None
+    assert until.timestamp() == pytest.approx(site.clock.now() + days * DAY, abs=60)
+
+    # Seen from a clock two days behind the console's, the same end date is two days off:
+    # the step says how far ahead the grace period really ends.
+    behind = VirtualClock(site.clock.now() - 2 * DAY)
+    with pytest.raises(StepFailed) as failure:
+        steps.run("require MFA again", p.require_mfa, site.admin, user_id, days, behind)
+    assert f"the grace period ends {days + 2}.00 days from now" in failure.value.reason
+    assert failure.value.reason.endswith(f"expected {days}")
 
 
 @pytest.mark.parametrize(

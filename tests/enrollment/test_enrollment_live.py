@@ -51,7 +51,14 @@ def test_admin_path_console_steps_on_a_real_org(enroll_site: EnrollSite, steps: 
     user_id = steps.run("Users: add user (STAGED)", p.add_staged_user, admin, username, email)
     site.created.append(user_id)
     steps.run("Activate Now: ACTIVATED, password pending", p.activate_now, admin, user_id)
-    steps.run("Require MFA for User Portal (7-day grace period)", p.require_mfa, admin, user_id, 7)
+    steps.run(
+        "Require MFA for User Portal (7-day grace period)",
+        p.require_mfa,
+        admin,
+        user_id,
+        7,
+        site.clock,
+    )
     user = admin.get_user(user_id)
     assert user.state is UserState.ACTIVATED
     assert user.enable_user_portal_multifactor

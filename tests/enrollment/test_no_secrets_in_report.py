@@ -1,12 +1,25 @@
-"""No seed and no password in the test report: run real enrollments (one in the browser) with
-a canary seed and a canary password into an allure results directory, then search every file
-there for them in every spelling, and try to read a QR code out of every screenshot."""
+"""No seed and no password in the test report: run real enrollments (one in the browser, one
+that fails at a step) with a canary seed and a canary password into an allure results
+directory, then search every file there and pytest's output for them in every spelling, and
+try to read a QR code out of every screenshot.
+
+The failing run matters most: a failure puts a traceback with local variables (``-l``) into the
+report, the place a seed or a password is most likely to slip out. It also shows a failed step
+reported by allure as *failed*, not *broken*.
+
+Not an NFC run: this test starts a second pytest session, and pcscd is one per machine. When
+the session running this test has already started its pcscd (any NFC test before it), the
+child's pcscd fixture would wait on the pcscd lock for a daemon that stops only when this
+session ends, i.e. after the child has timed out. The NFC token's burn path logs through the
+same wire log and step runner checked here.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.parse
@@ -24,15 +37,21 @@ CANARY_PASSWORD = "Canary-Passw0rd-q7xz"
 RUNS = [
     "tests/enrollment/test_enrollment_paths.py::test_admin_path[browser-pty-rig]",
     "tests/enrollment/test_enrollment_paths.py::test_self_service_path[api-pty-rig]",
+    "tests/enrollment/test_enrollment_paths.py::test_admin_path[api-pty-rig]",
 ]
+FAILING_RUN = "test_admin_path[api-pty-rig]"
+"""The plugin makes this one submit a wrong code, so it fails at "Verify Your Account"."""
 
 PLUGIN = f'''
 """Test-only plugin: the emulator hands out the canary seed, the fixtures the canary password;
-each use is counted in a file next to this plugin (proof the canaries were really used)."""
+each use is counted in a file next to this plugin (proof the canaries were really used).
+In {FAILING_RUN} the enrollment code is entered wrong, so that test fails at a step."""
 import pathlib
 
 import fixtures.enrollment as enrollment
+import harness.enroll.procedure as procedure
 import harness.jumpcloud.emulator.portal_flows as flows
+from harness.enroll.token_part import TokenCode
 from harness.secrets import Secret, SecretText
 
 HERE = pathlib.Path(__file__).parent
@@ -53,9 +72,22 @@ def _password():
     return SecretText({CANARY_PASSWORD!r}, "portal password")
 
 
+_right_code = procedure.submit_enrollment_code
+
+
+def _wrong_code(portal, code):
+    wrong = TokenCode(f"{{(int(code.code) + 1) % 1_000_000:06d}}", code.reading)
+    return _right_code(portal, wrong)
+
+
 def pytest_configure(config):
     flows.new_totp_secret = _seed
     enrollment.new_password = _password
+
+
+def pytest_runtest_setup(item):
+    failing = item.name == {FAILING_RUN!r}
+    procedure.submit_enrollment_code = _wrong_code if failing else _right_code
 '''
 
 
@@ -93,6 +125,7 @@ def test_allure_results_carry_no_seed_and_no_password(tmp_path: Path) -> None:
             "-p",
             "canary_plugin",
             "-q",
+            "--showlocals",
             f"--alluredir={results}",
             "-p",
             "no:randomly",
@@ -104,18 +137,26 @@ def test_allure_results_carry_no_seed_and_no_password(tmp_path: Path) -> None:
         timeout=300,
         check=False,
     )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert run.returncode == pytest.ExitCode.TESTS_FAILED, run.stdout[-3000:] + run.stderr[-2000:]
+    assert "1 failed, 2 passed" in run.stdout, run.stdout[-3000:]
     output = (run.stdout + run.stderr).encode()
-    assert (plugin_dir / "seeds-used").read_text() == "xx", "the canary seed was not used"
-    assert (plugin_dir / "passwords-used").read_text() == "xx", "canary password not used"
+    assert (plugin_dir / "seeds-used").read_text() == "xxx", "the canary seed was not used"
+    assert (plugin_dir / "passwords-used").read_text() == "xxx", "canary password not used"
 
     files = sorted(results.iterdir())
-    outcomes = [
-        json.loads(path.read_text())["status"]
-        for path in files
-        if path.name.endswith("-result.json")
+    results_json = [
+        json.loads(path.read_text()) for path in files if path.name.endswith("-result.json")
     ]
-    assert outcomes == ["passed", "passed"]
+    outcomes = {result["name"]: result["status"] for result in results_json}
+    assert sorted(outcomes.values()) == ["failed", "passed", "passed"], outcomes
+    assert outcomes[FAILING_RUN] == "failed", "a failed step must not be reported as broken"
+    failed = next(result for result in results_json if result["name"] == FAILING_RUN)
+    assert re.search(
+        r"step \d+ 'Verify Your Account: submit the code' failed: "
+        r"StepCheckError: code \d{6} was rejected",
+        failed["statusDetails"]["message"],
+    ), failed["statusDetails"]["message"]
+    assert "enroll_password = " in failed["statusDetails"]["trace"], "no locals in the trace"
     pngs = [path for path in files if path.suffix == ".png"]
     texts = [path for path in files if path.name.endswith("-attachment.txt")]
     assert len(pngs) >= 10, "the browser run attached too few screenshots to mean anything"

@@ -59,6 +59,8 @@ def test_failure_names_the_step_and_the_cause(caplog: pytest.LogCaptureFixture) 
         "step 2 'burn seed into token' failed: ValueError: digits: 8 not supported (6)"
     )
     assert isinstance(err.value.__cause__, ValueError)
+    # A failed step is a failed test (allure: "failed"), not a crashed one ("broken").
+    assert isinstance(err.value, AssertionError)
     assert runner.records[-1].status is StepStatus.FAILED
     assert "step 2 'burn seed into token': failed" in caplog.text
 
