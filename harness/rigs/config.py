@@ -18,7 +18,10 @@ from harness.sim.faults import FAULTS
 from harness.tokens.models import model
 
 SIM_URLS = ("sim", "sim:pty", "sim:tcp")
-MAX_SLOTS = 64  # a rig board has a handful of slots; a simulated rig allocates one per number
+# A rig board has a handful of slots, but a simulated batch for qualification may have
+# thousands (`tokenrig qualify --sim --slots 1000`). The cap only refuses numbers that would
+# make a simulated rig allocate gigabytes.
+MAX_SLOTS = 10_000
 _TOP_KEYS = {"name", "description", "url", "usb", "slots", "timeout", "apdu"}
 _USB_KEYS = {"vid", "pid", "serial"}
 _SLOT_KEYS = {

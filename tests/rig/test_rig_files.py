@@ -69,7 +69,7 @@ BAD_FILES = [
     (
         "name = 'x'\nurl = 'sim'\n[[slots]]\nslot = 1000000000\nmodel = 'C302'\n",
         "slots[1].slot",
-        "outside 1..64",
+        "outside 1..10000",
     ),
     (
         "name = 'x'\nurl = 'sim'\n[[slots]]\nslot = 1\nmodel = 'C302'\nfaults = ['bogus']\n",
