@@ -183,6 +183,14 @@ def token_part(
     """QR → otpauth URI → model check → burn → power-cycle → press → code (5 steps)."""
     text = runner.run("decode QR code", decode_qr, qr_png)
     key = runner.run("parse otpauth URI", key_from_qr, text, describe=describe_key)
+    request, code = _burn_and_read(runner, token, key, clock, "burn")
+    return key, request, code
+
+
+def _burn_and_read(
+    runner: StepRunner, token: Token, key: OtpUri, clock: Clock, verb: str
+) -> tuple[BurnRequest, TokenCode]:
+    """Model check → burn (clock set with it) → power-cycle → press → code (4 steps)."""
     request = runner.run(
         f"check URI against token model {token.spec.name}",
         plan_burn,
@@ -190,12 +198,12 @@ def token_part(
         token,
         clock_time=int(clock.now()),
     )
-    runner.run(f"burn seed into token {token.identity.serial}", burn, token, request)
+    runner.run(f"{verb} seed into token {token.identity.serial}", burn, token, request)
     runner.run("power-cycle token", token.power_cycle)
     code = runner.run(
         "press button and read code", read_code, token, digits=key.digits, describe=_shows
     )
-    return key, request, code
+    return request, code
 
 
 def resync_token_clock(token: Token, clock: Clock) -> None:
@@ -214,18 +222,7 @@ def resync_token_clock(token: Token, clock: Clock) -> None:
 
 def reburn(runner: StepRunner, token: Token, key: OtpUri, clock: Clock) -> TokenCode:
     """Burn the same key again (clock set with it), power-cycle, read a code."""
-    request = runner.run(
-        f"check URI against token model {token.spec.name}",
-        plan_burn,
-        key,
-        token,
-        clock_time=int(clock.now()),
-    )
-    runner.run(f"re-burn seed into token {token.identity.serial}", burn, token, request)
-    runner.run("power-cycle token", token.power_cycle)
-    code = runner.run(
-        "press button and read code", read_code, token, digits=key.digits, describe=_shows
-    )
+    _, code = _burn_and_read(runner, token, key, clock, "re-burn")
     return code
 
 

@@ -67,6 +67,24 @@ def burn(
     return Sync(host=host, token=clock_time, burned=Burned(secret.reveal(), algorithm, period))
 
 
+def burn_slot_seed(
+    ctx: ProcedureContext,
+    *,
+    before_boundary: bool = False,
+    display_timeout: int | None = None,
+) -> Sync:
+    """Burn the slot's own seed with its own algorithm and period: how most procedures put
+    the token back into the state the run will leave it in."""
+    return burn(
+        ctx,
+        ctx.seed.secret,
+        algorithm=ctx.seed.algorithm,
+        period=ctx.seed.period,
+        before_boundary=before_boundary,
+        display_timeout=display_timeout,
+    )
+
+
 def read_code(ctx: ProcedureContext) -> DisplayReading:
     """Press the button and read the display."""
     ctx.token.press()

@@ -135,13 +135,7 @@ def rfc6238(ctx: ProcedureContext) -> None:
 
 def step_boundary(ctx: ProcedureContext) -> None:
     """Keep the display on across a step boundary: the code must change to the next step's."""
-    sync = observe.burn(
-        ctx,
-        ctx.seed.secret,
-        period=ctx.seed.period,
-        algorithm=ctx.seed.algorithm,
-        before_boundary=True,
-    )
+    sync = observe.burn_slot_seed(ctx, before_boundary=True)
     period = sync.burned.period
     margin = max(1.0, 4 * ctx.timing.fine + ctx.timing.lead / 2)
     tolerance = min(margin / 2, 0.5)
@@ -176,13 +170,7 @@ def step_boundary(ctx: ProcedureContext) -> None:
 
 def clock_offset(ctx: ProcedureContext) -> None:
     """Clock right after a sync: from the moment the display changes, and over NFC if readable."""
-    sync = observe.burn(
-        ctx,
-        ctx.seed.secret,
-        algorithm=ctx.seed.algorithm,
-        period=ctx.seed.period,
-        before_boundary=True,
-    )
+    sync = observe.burn_slot_seed(ctx, before_boundary=True)
     try:
         sync, obs = _precise_offset(ctx, sync)
     except observe.ObservationError as exc:
@@ -244,13 +232,7 @@ def _precise_offset(ctx: ProcedureContext, sync: Sync) -> tuple[Sync, observe.Of
     for _ in range(OFFSET_TRIES - 1):
         if limit is None or obs.resolution <= limit:
             break
-        sync = observe.burn(
-            ctx,
-            ctx.seed.secret,
-            algorithm=ctx.seed.algorithm,
-            period=ctx.seed.period,
-            before_boundary=True,
-        )
+        sync = observe.burn_slot_seed(ctx, before_boundary=True)
         obs = observe.observe_offset(ctx, sync, prior=0.0, prior_unc=ctx.timing.lead / 2)
     return sync, obs
 
@@ -304,13 +286,7 @@ def drift(ctx: ProcedureContext) -> None:
 
 def _soak_spread(ctx: ProcedureContext) -> tuple[Sync, list[OffsetEstimate]]:
     soak = ctx.profile.soak
-    sync = observe.burn(
-        ctx,
-        ctx.seed.secret,
-        algorithm=ctx.seed.algorithm,
-        period=ctx.seed.period,
-        before_boundary=True,
-    )
+    sync = observe.burn_slot_seed(ctx, before_boundary=True)
     start = ctx.clock.now()
     interval = soak.virtual / (soak.samples - 1)
     samples: list[OffsetEstimate] = []
@@ -329,13 +305,7 @@ def _soak_spread(ctx: ProcedureContext) -> tuple[Sync, list[OffsetEstimate]]:
 def _soak_continued(ctx: ProcedureContext) -> tuple[Sync, list[OffsetEstimate]]:
     begun = ctx.soak_start
     if begun is None:  # clock_offset did not run (or could not measure): start here
-        sync = observe.burn(
-            ctx,
-            ctx.seed.secret,
-            algorithm=ctx.seed.algorithm,
-            period=ctx.seed.period,
-            before_boundary=True,
-        )
+        sync = observe.burn_slot_seed(ctx, before_boundary=True)
         obs = observe.observe_offset(ctx, sync, prior=0.0, prior_unc=ctx.timing.lead / 2)
         begun = SoakStart(sync, OffsetEstimate(obs.host_time, obs.offset, obs.resolution))
     first = begun.offset
@@ -384,7 +354,7 @@ def seed_lengths(ctx: ProcedureContext) -> None:
 def restricted_sync(ctx: ProcedureContext) -> None:
     """A time-only write erases the seed exactly on restricted-sync models, keeps it elsewhere."""
     spec = ctx.token.spec
-    sync = observe.burn(ctx, ctx.seed.secret, algorithm=ctx.seed.algorithm, period=ctx.seed.period)
+    sync = observe.burn_slot_seed(ctx)
     wrong = 0
     host = observe.wait_for_whole_second(ctx)
     state = ctx.token.set_clock(host)
@@ -410,7 +380,7 @@ def restricted_sync(ctx: ProcedureContext) -> None:
 
 def power_cycle(ctx: ProcedureContext) -> None:
     """Seed, config and clock survive switching the token off and on."""
-    sync = observe.burn(ctx, ctx.seed.secret, algorithm=ctx.seed.algorithm, period=ctx.seed.period)
+    sync = observe.burn_slot_seed(ctx)
     ctx.token.power_cycle()
     reading = observe.read_code(ctx)
     defect = observe.check_reading(ctx, sync, reading)
@@ -448,11 +418,8 @@ def rollover_2106(ctx: ProcedureContext) -> None:
 
 def provision(ctx: ProcedureContext) -> None:
     """Leave the token burned with its slot's seed and the clock synced, and check it."""
-    sync = observe.burn(
+    sync = observe.burn_slot_seed(
         ctx,
-        ctx.seed.secret,
-        algorithm=ctx.seed.algorithm,
-        period=ctx.seed.period,
         display_timeout=BurnRequest.display_timeout,  # the everyday setting, not the bench's
     )
     defect = _read_and_check(ctx, sync)
