@@ -1,12 +1,12 @@
 """Loads tokenrig's pytest plugins for every suite under tests/ and benchmarks/."""
 
 pytest_plugins = [
-    "fixtures.options",
-    "fixtures.jumpcloud",
-    "fixtures.rig",
-    "fixtures.tokens",
-    "fixtures.records",
-    "fixtures.qualification",
-    "fixtures.enrollment",
-    "fixtures.nfc",
+    "tokenrig.fixtures.options",
+    "tokenrig.fixtures.jumpcloud",
+    "tokenrig.fixtures.rig",
+    "tokenrig.fixtures.tokens",
+    "tokenrig.fixtures.records",
+    "tokenrig.fixtures.qualification",
+    "tokenrig.fixtures.enrollment",
+    "tokenrig.fixtures.nfc",
 ]

@@ -20,19 +20,19 @@ from typing import Any
 
 import pytest
 
-import fixtures.enrollment as enrollment_fixtures
-from fixtures.enrollment import (
+import tokenrig.fixtures.enrollment as enrollment_fixtures
+from tokenrig.fixtures.enrollment import (
     PORTAL_ONLY_EMULATED,
     EnrollSite,
     EnrollTokenFactory,
     chromium_session,
 )
-from harness.enroll.portal import UserPortal
-from harness.enroll.procedure import Enrollment, admin_path, self_service_path
-from harness.enroll.steps import StepRunner
-from harness.jumpcloud import MfaStatus
-from harness.jumpcloud.portal_client import PortalClient
-from harness.jumpcloud.portal_driver import ChromiumSession, PortalDriver
+from tokenrig.harness.enroll.portal import UserPortal
+from tokenrig.harness.enroll.procedure import Enrollment, admin_path, self_service_path
+from tokenrig.harness.enroll.steps import StepRunner
+from tokenrig.harness.jumpcloud import MfaStatus
+from tokenrig.harness.jumpcloud.portal_client import PortalClient
+from tokenrig.harness.jumpcloud.portal_driver import ChromiumSession, PortalDriver
 
 API_ROUNDS = 5
 BROWSER_ROUNDS = 2

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from harness.jumpcloud import JumpCloudClient
-from harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.jumpcloud import JumpCloudClient
+from tokenrig.harness.jumpcloud.emulator import Emulator
 
 CLIENTS = 20
 USERS = 1_000

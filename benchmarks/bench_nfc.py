@@ -12,17 +12,17 @@ from typing import Any
 
 import pytest
 
-from fixtures.nfc import CardSlots
-from harness.clock import SystemClock, VirtualClock
-from harness.otp.hotp import totp
-from harness.secrets import Secret
-from harness.sim.apdu_card import card_for
-from harness.sim.factory import make_sim_firmware
-from harness.tokens.base import BurnRequest
-from harness.tokens.nfc_token import NfcToken
-from harness.transports.apdu_channel import DirectApduChannel
-from harness.transports.pcsc import PcscChannel
-from harness.transports.token2 import SingleProfileProgrammer
+from tokenrig.fixtures.nfc import CardSlots
+from tokenrig.harness.clock import SystemClock, VirtualClock
+from tokenrig.harness.otp.hotp import totp
+from tokenrig.harness.secrets import Secret
+from tokenrig.harness.sim.apdu_card import card_for
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.tokens.base import BurnRequest
+from tokenrig.harness.tokens.nfc_token import NfcToken
+from tokenrig.harness.transports.apdu_channel import DirectApduChannel
+from tokenrig.harness.transports.pcsc import PcscChannel
+from tokenrig.harness.transports.token2 import SingleProfileProgrammer
 
 SEED = b"12345678901234567890"
 

@@ -40,10 +40,10 @@ import pyotp
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from harness.otp.base32 import encode_base32
-from harness.otp.generator import TotpGenerator
-from harness.otp.offset import find_step_offset
-from harness.otp.window import search_offsets
+from tokenrig.harness.otp.base32 import encode_base32
+from tokenrig.harness.otp.generator import TotpGenerator
+from tokenrig.harness.otp.offset import find_step_offset
+from tokenrig.harness.otp.window import search_offsets
 
 KEY = b"12345678901234567890"
 NOW = 1_767_225_600

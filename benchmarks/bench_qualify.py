@@ -21,12 +21,12 @@ from typing import Any
 
 import pytest
 
-from fixtures.tokens import SimTokenFactory
-from harness.clock import SYSTEM_CLOCK
-from harness.qualify.context import ProcedureContext, SlotSeed
-from harness.qualify.procedures import PROCEDURE_FUNCTIONS, provision
-from harness.qualify.profile import load_profile
-from harness.qualify.record import TokenRecord
+from tokenrig.fixtures.tokens import SimTokenFactory
+from tokenrig.harness.clock import SYSTEM_CLOCK
+from tokenrig.harness.qualify.context import ProcedureContext, SlotSeed
+from tokenrig.harness.qualify.procedures import PROCEDURE_FUNCTIONS, provision
+from tokenrig.harness.qualify.profile import load_profile
+from tokenrig.harness.qualify.record import TokenRecord
 
 LARGE = os.environ.get("TOKENRIG_BENCH_LARGE") == "1"
 
@@ -49,7 +49,7 @@ def test_qualify_sim_batch(benchmark: Any, tmp_path: Path, slots: int) -> None:
         started = time.perf_counter()
         result = subprocess.run(
             [
-                sys.executable, "-m", "harness.cli.main", "qualify", "--sim",
+                sys.executable, "-m", "tokenrig", "qualify", "--sim",
                 "--slots", str(slots), "--profile", "qa", "--out", str(out),
             ],
             capture_output=True, text=True, timeout=3600, check=False,

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from fixtures.rig import start_ser2net
-from harness.clock import SYSTEM_CLOCK
-from harness.sim.factory import make_sim_firmware
-from harness.sim.rig_server import SimRig
-from harness.sim.rig_serving import PtyRigServer
-from harness.transports.rig_client import RigClient
+from tokenrig.fixtures.rig import start_ser2net
+from tokenrig.harness.clock import SYSTEM_CLOCK
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.rig_server import SimRig
+from tokenrig.harness.sim.rig_serving import PtyRigServer
+from tokenrig.harness.transports.rig_client import RigClient
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:set(Daemon|Name)\\(\\) is deprecated:DeprecationWarning"  # pyserial rfc2217

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from harness.clock import VirtualClock
-from harness.otp.hotp import hotp
-from harness.secrets import Secret
-from harness.sim.factory import make_sim_firmware, make_sim_token
-from harness.tokens.base import BurnRequest
-from harness.tokens.sim_token import SimToken
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.otp.hotp import hotp
+from tokenrig.harness.secrets import Secret
+from tokenrig.harness.sim.factory import make_sim_firmware, make_sim_token
+from tokenrig.harness.tokens.base import BurnRequest
+from tokenrig.harness.tokens.sim_token import SimToken
 
 START = 1_767_225_600.0
 SEED = b"12345678901234567890"

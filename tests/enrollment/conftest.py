@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from fixtures.enrollment import chromium_session
-from harness.jumpcloud.portal_driver import ChromiumSession
+from tokenrig.fixtures.enrollment import chromium_session
+from tokenrig.harness.jumpcloud.portal_driver import ChromiumSession
 
 
 @pytest.fixture(scope="package")

@@ -1,6 +1,6 @@
 """A small IMAP4rev1 server on 127.0.0.1 for testing the harness's IMAP mailbox reader.
 
-It speaks just the part of IMAP that :class:`~harness.enroll.mailbox.ImapMailbox` uses
+It speaks just the part of IMAP that :class:`~tokenrig.harness.enroll.mailbox.ImapMailbox` uses
 (CAPABILITY, LOGIN, SELECT/EXAMINE, SEARCH TO, FETCH RFC822, LOGOUT) over a real TCP socket,
 so the harness's real :mod:`imaplib` client, its quoting and its literal parsing are what get
 tested. It keeps its mails in memory and counts logins (one per poll of the mailbox).

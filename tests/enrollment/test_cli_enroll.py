@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.enrollment import EnrollSite
-from harness.cli.main import main
+from tokenrig.fixtures.enrollment import EnrollSite
+from tokenrig.harness.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -78,7 +78,7 @@ def test_failing_step_is_printed_once_on_stderr(enroll_site: EnrollSite) -> None
         [
             sys.executable,
             "-m",
-            "harness.cli.main",
+            "tokenrig.harness.cli.main",
             "enroll",
             "--url",
             enroll_site.url,

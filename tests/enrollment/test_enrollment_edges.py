@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.enrollment import EnrollSite, EnrollTokenFactory
-from harness.clock import VirtualClock
-from harness.enroll import procedure as p
-from harness.enroll.portal import UserPortal
-from harness.enroll.steps import StepFailed, StepRunner
-from harness.enroll.token_part import TokenCode, read_code, wait_for_next_step
-from harness.jumpcloud import MfaStatus
-from harness.jumpcloud.portal_client import LoginOutcome, PortalClient, VerifyOutcome
-from harness.otp.hotp import time_step
-from harness.secrets import SecretText
+from tokenrig.fixtures.enrollment import EnrollSite, EnrollTokenFactory
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.enroll import procedure as p
+from tokenrig.harness.enroll.portal import UserPortal
+from tokenrig.harness.enroll.steps import StepFailed, StepRunner
+from tokenrig.harness.enroll.token_part import TokenCode, read_code, wait_for_next_step
+from tokenrig.harness.jumpcloud import MfaStatus
+from tokenrig.harness.jumpcloud.portal_client import LoginOutcome, PortalClient, VerifyOutcome
+from tokenrig.harness.otp.hotp import time_step
+from tokenrig.harness.secrets import SecretText
 
 DAY = 86_400
 

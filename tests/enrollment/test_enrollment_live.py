@@ -12,11 +12,11 @@ import os
 
 import pytest
 
-from fixtures.enrollment import PORTAL_ONLY_EMULATED, EnrollSite
-from harness.enroll import procedure as p
-from harness.enroll.mailbox import IMAP_URL_ENV, ImapMailbox
-from harness.enroll.steps import StepRunner
-from harness.jumpcloud import MfaStatus, UserState
+from tokenrig.fixtures.enrollment import PORTAL_ONLY_EMULATED, EnrollSite
+from tokenrig.harness.enroll import procedure as p
+from tokenrig.harness.enroll.mailbox import IMAP_URL_ENV, ImapMailbox
+from tokenrig.harness.enroll.steps import StepRunner
+from tokenrig.harness.jumpcloud import MfaStatus, UserState
 
 pytestmark = pytest.mark.jumpcloud_live
 

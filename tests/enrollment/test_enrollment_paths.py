@@ -6,13 +6,13 @@ each token source (simulated firmware on a real pty rig; virtual NFC card on rea
 
 from __future__ import annotations
 
-from fixtures.enrollment import EnrollSite, EnrollTokenFactory
-from harness.enroll.portal import UserPortal
-from harness.enroll.procedure import admin_path, self_service_path
-from harness.enroll.steps import StepRunner
-from harness.jumpcloud import MfaStatus
-from harness.otp.hotp import totp
-from harness.secrets import SecretText
+from tokenrig.fixtures.enrollment import EnrollSite, EnrollTokenFactory
+from tokenrig.harness.enroll.portal import UserPortal
+from tokenrig.harness.enroll.procedure import admin_path, self_service_path
+from tokenrig.harness.enroll.steps import StepRunner
+from tokenrig.harness.jumpcloud import MfaStatus
+from tokenrig.harness.otp.hotp import totp
+from tokenrig.harness.secrets import SecretText
 
 
 def test_admin_path(

@@ -14,10 +14,11 @@ from urllib.parse import quote
 
 import pytest
 
-from fixtures.enrollment import EnrollSite
-from harness.clock import VirtualClock
-from harness.enroll import procedure as p
-from harness.enroll.mailbox import (
+from tests.enrollment.imap_stub import ImapStub, activation_mail
+from tokenrig.fixtures.enrollment import EnrollSite
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.enroll import procedure as p
+from tokenrig.harness.enroll.mailbox import (
     IMAP_URL_ENV,
     EmulatorOutbox,
     ImapMailbox,
@@ -26,7 +27,6 @@ from harness.enroll.mailbox import (
     _text_of,
     activation_link_in,
 )
-from tests.enrollment.imap_stub import ImapStub, activation_mail
 
 REPO = Path(__file__).resolve().parents[2]
 

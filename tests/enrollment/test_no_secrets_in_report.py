@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.enroll.qr import find_qr_texts
+from tokenrig.harness.enroll.qr import find_qr_texts
 
 pytestmark = pytest.mark.browser
 
@@ -48,11 +48,11 @@ each use is counted in a file next to this plugin (proof the canaries were reall
 In {FAILING_RUN} the enrollment code is entered wrong, so that test fails at a step."""
 import pathlib
 
-import fixtures.enrollment as enrollment
-import harness.enroll.procedure as procedure
-import harness.jumpcloud.emulator.portal_flows as flows
-from harness.enroll.token_part import TokenCode
-from harness.secrets import Secret, SecretText
+import tokenrig.fixtures.enrollment as enrollment
+import tokenrig.harness.enroll.procedure as procedure
+import tokenrig.harness.jumpcloud.emulator.portal_flows as flows
+from tokenrig.harness.enroll.token_part import TokenCode
+from tokenrig.harness.secrets import Secret, SecretText
 
 HERE = pathlib.Path(__file__).parent
 

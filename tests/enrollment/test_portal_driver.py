@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import segno
 
-from harness.enroll.qr import decode_qr, find_qr_texts
-from harness.jumpcloud.portal_client import PortalError
-from harness.jumpcloud.portal_driver import ChromiumSession, PortalDriver
-from harness.secrets import SecretText
+from tokenrig.harness.enroll.qr import decode_qr, find_qr_texts
+from tokenrig.harness.jumpcloud.portal_client import PortalError
+from tokenrig.harness.jumpcloud.portal_driver import ChromiumSession, PortalDriver
+from tokenrig.harness.secrets import SecretText
 
 pytestmark = pytest.mark.browser
 

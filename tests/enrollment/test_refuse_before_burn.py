@@ -11,13 +11,13 @@ import io
 import pytest
 import segno
 
-from fixtures.enrollment import EnrollTokenFactory
-from harness.clock import VirtualClock
-from harness.enroll import procedure as p
-from harness.enroll.steps import StepFailed, StepRunner
-from harness.enroll.token_part import read_code
-from harness.otp.base32 import decode_base32
-from harness.otp.hotp import totp
+from tokenrig.fixtures.enrollment import EnrollTokenFactory
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.enroll import procedure as p
+from tokenrig.harness.enroll.steps import StepFailed, StepRunner
+from tokenrig.harness.enroll.token_part import read_code
+from tokenrig.harness.otp.base32 import decode_base32
+from tokenrig.harness.otp.hotp import totp
 
 GOOD_KEY = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 GOOD = f"otpauth://totp/JumpCloud%20User:qa@example.test?secret={GOOD_KEY}&issuer=JumpCloud%20User"

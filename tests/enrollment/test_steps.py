@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from harness.enroll.steps import (
+from tokenrig.harness.enroll.steps import (
     StepFailed,
     StepRecord,
     StepRunner,

@@ -9,9 +9,9 @@ import pytest
 import segno
 from PIL import Image
 
-from harness.clock import VirtualClock
-from harness.enroll.qr import QrDecodeError, decode_qr, find_qr_texts
-from harness.enroll.token_part import (
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.enroll.qr import QrDecodeError, decode_qr, find_qr_texts
+from tokenrig.harness.enroll.token_part import (
     EnrollmentTokenError,
     burn,
     describe_key,
@@ -20,9 +20,9 @@ from harness.enroll.token_part import (
     read_code,
     wait_for_next_step,
 )
-from harness.otp.base32 import decode_base32
-from harness.otp.hotp import Algorithm, totp
-from harness.sim.factory import make_sim_token
+from tokenrig.harness.otp.base32 import decode_base32
+from tokenrig.harness.otp.hotp import Algorithm, totp
+from tokenrig.harness.sim.factory import make_sim_token
 
 KEY = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 URI = f"otpauth://totp/qa%40example.test?secret={KEY}&issuer=JumpCloud%20User"

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from harness.clock import SYSTEM_CLOCK, Clock, SystemClock, VirtualClock
+from tokenrig.harness.clock import SYSTEM_CLOCK, Clock, SystemClock, VirtualClock
 
 
 def test_both_clocks_satisfy_the_protocol() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.secrets import Secret, SecretText, fingerprint
+from tokenrig.harness.secrets import Secret, SecretText, fingerprint
 
 
 @given(st.binary(min_size=8, max_size=64))  # 16+ hex chars: cannot hide in a fingerprint

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from harness.clock import VirtualClock
-from harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.jumpcloud.emulator import Emulator
 
 EMULATOR_KEY = "emulator-test-key-0123456789"
 

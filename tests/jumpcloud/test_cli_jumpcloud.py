@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from harness.cli.main import EXIT_FAIL, EXIT_OK, EXIT_USAGE, main
-from harness.jumpcloud import JumpCloudClient
-from harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.cli.main import EXIT_FAIL, EXIT_OK, EXIT_USAGE, main
+from tokenrig.harness.jumpcloud import JumpCloudClient
+from tokenrig.harness.jumpcloud.emulator import Emulator
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_serve_prints_url_serves_and_stops_on_interrupt() -> None:
     key = "cli-serve-key-42"
     process = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli.main", "jumpcloud", "serve", "--api-key", key],
+        [sys.executable, "-m", "tokenrig", "jumpcloud", "serve", "--api-key", key],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import requests
 
-from harness.clock import VirtualClock
-from harness.jumpcloud import (
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.jumpcloud import (
     BadRequest,
     JumpCloudClient,
     RateLimited,
@@ -18,8 +18,8 @@ from harness.jumpcloud import (
     ServerError,
     TransportError,
 )
-from harness.jumpcloud.emulator import Emulator
-from harness.jumpcloud.retry import parse_retry_after
+from tokenrig.harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.jumpcloud.retry import parse_retry_after
 
 
 def add_fault(emu: Emulator, **fault: Any) -> None:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from fixtures.jumpcloud import JumpCloudTarget, UserFactory
-from harness.jumpcloud import (
+from tokenrig.fixtures.jumpcloud import JumpCloudTarget, UserFactory
+from tokenrig.harness.jumpcloud import (
     BadRequest,
     JumpCloudClient,
     MfaStatus,
@@ -17,7 +17,7 @@ from harness.jumpcloud import (
     Unauthorized,
     UserState,
 )
-from harness.secrets import SecretText
+from tokenrig.harness.secrets import SecretText
 
 
 def test_create_get_delete_round_trip(

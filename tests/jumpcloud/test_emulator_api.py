@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import requests
 
-from harness.clock import VirtualClock
-from harness.jumpcloud.emulator import Emulator, MailKind
-from harness.jumpcloud.emulator.models import DAY, iso_time, parse_iso_time
-from harness.secrets import Secret
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.jumpcloud.emulator import Emulator, MailKind
+from tokenrig.harness.jumpcloud.emulator.models import DAY, iso_time, parse_iso_time
+from tokenrig.harness.secrets import Secret
 
 PASSWORD = "Tokenrig-Pass-2026"
 

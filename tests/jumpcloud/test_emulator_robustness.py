@@ -14,7 +14,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.jumpcloud.emulator import Emulator, listing
+from tokenrig.harness.jumpcloud.emulator import Emulator, listing
 
 INJECTION_NAMES = [
     "robert'); DROP TABLE users;--",
@@ -282,7 +282,7 @@ def test_head_answers_like_get_without_a_body(
 def test_request_log_leaves_out_query_strings(
     fresh_emulator: Emulator, emu_http: requests.Session, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.DEBUG, logger="harness.jumpcloud.emulator.server"):
+    with caplog.at_level(logging.DEBUG, logger="tokenrig.harness.jumpcloud.emulator.server"):
         emu_http.get(fresh_emulator.url + "/activate", params={"token": "tok-SECRET-123"})
     assert "/activate" in caplog.text
     assert "tok-SECRET-123" not in caplog.text

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.jumpcloud import USER_PREFIX, JumpCloudTarget, UserFactory
-from harness.jumpcloud import (
+from tokenrig.fixtures.jumpcloud import USER_PREFIX, JumpCloudTarget, UserFactory
+from tokenrig.harness.jumpcloud import (
     ConfigError,
     JumpCloudClient,
     JumpCloudConfig,
@@ -20,9 +20,9 @@ from harness.jumpcloud import (
     NotFound,
     SystemUser,
 )
-from harness.jumpcloud.emulator import Emulator
-from harness.jumpcloud.objects import format_time
-from harness.secrets import SecretText
+from tokenrig.harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.jumpcloud.objects import format_time
+from tokenrig.harness.secrets import SecretText
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,9 +61,9 @@ def test_jc_user_deletes_users_even_when_tests_fail(tmp_path: Path) -> None:
             "pytest",
             "-q",
             "-p",
-            "fixtures.options",
+            "tokenrig.fixtures.options",
             "-p",
-            "fixtures.jumpcloud",
+            "tokenrig.fixtures.jumpcloud",
             str(inner),
         ],
         cwd=REPO,

@@ -29,8 +29,8 @@ import jsonschema
 import pytest
 import requests
 
-from harness.clock import VirtualClock
-from harness.jumpcloud import (
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.jumpcloud import (
     BadRequest,
     JumpCloudClient,
     NotFound,
@@ -38,16 +38,16 @@ from harness.jumpcloud import (
     Unauthorized,
     UserState,
 )
-from harness.jumpcloud.emulator import Emulator
-from harness.jumpcloud.emulator.faults import Fault
-from harness.jumpcloud.emulator.user_schema import (
+from tokenrig.harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.jumpcloud.emulator.faults import Fault
+from tokenrig.harness.jumpcloud.emulator.user_schema import (
     DATETIME,
     RETURN_ONLY_FIELDS,
     USER_FIELDS,
 )
-from harness.jumpcloud.errors import PayloadTooLarge
-from harness.jumpcloud.retry import NO_RETRY
-from harness.secrets import Secret, SecretText
+from tokenrig.harness.jumpcloud.errors import PayloadTooLarge
+from tokenrig.harness.jumpcloud.retry import NO_RETRY
+from tokenrig.harness.secrets import Secret, SecretText
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC_DIR = Path(

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-from harness.clock import VirtualClock
-from harness.otp.hotp import Algorithm, totp
-from harness.secrets import Secret
-from harness.sim.apdu_card import Molto2Card, SingleProfileCard, card_for
-from harness.sim.factory import make_sim_firmware
-from harness.transports.apdu_channel import DirectApduChannel
-from harness.transports.token2 import (
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.otp.hotp import Algorithm, totp
+from tokenrig.harness.secrets import Secret
+from tokenrig.harness.sim.apdu_card import Molto2Card, SingleProfileCard, card_for
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.transports.apdu_channel import DirectApduChannel
+from tokenrig.harness.transports.token2 import (
     AuthenticationFailed,
     DataRejected,
     Molto2Programmer,
@@ -23,10 +23,10 @@ from harness.transports.token2 import (
     SingleProfileProgrammer,
     molto2,
 )
-from harness.transports.token2.apdu import Response
-from harness.transports.token2.codec import ConfigFields, config_tlv, secure_command
-from harness.transports.token2.crypto import DEVICE_KEY, pad_iso9797_m2, sm4_ecb_encrypt
-from harness.transports.token2.status import ApduStatusError
+from tokenrig.harness.transports.token2.apdu import Response
+from tokenrig.harness.transports.token2.codec import ConfigFields, config_tlv, secure_command
+from tokenrig.harness.transports.token2.crypto import DEVICE_KEY, pad_iso9797_m2, sm4_ecb_encrypt
+from tokenrig.harness.transports.token2.status import ApduStatusError
 
 UTC = 1_700_000_000
 RFC_SEED = b"12345678901234567890"

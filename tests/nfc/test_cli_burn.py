@@ -13,17 +13,17 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from fixtures.nfc import CardSlots
-from harness.cli.main import main
-from harness.clock import SYSTEM_CLOCK, SystemClock
-from harness.otp.hotp import Algorithm, totp
-from harness.rigs.rig import open_rig
-from harness.sim.apdu_card import card_for
-from harness.sim.factory import make_sim_firmware
-from harness.sim.firmware import SimFirmware
-from harness.sim.rig_server import SimRig
-from harness.sim.rig_serving import PtyRigServer
-from harness.tokens.sim_token import SimToken
+from tokenrig.fixtures.nfc import CardSlots
+from tokenrig.harness.cli.main import main
+from tokenrig.harness.clock import SYSTEM_CLOCK, SystemClock
+from tokenrig.harness.otp.hotp import Algorithm, totp
+from tokenrig.harness.rigs.rig import open_rig
+from tokenrig.harness.sim.apdu_card import card_for
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.firmware import SimFirmware
+from tokenrig.harness.sim.rig_server import SimRig
+from tokenrig.harness.sim.rig_serving import PtyRigServer
+from tokenrig.harness.tokens.sim_token import SimToken
 
 B32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 SEED = b"12345678901234567890"
@@ -85,7 +85,7 @@ def test_a_world_readable_seed_file_is_warned_about_once(tmp_path: Path) -> None
     seeds.write_text(f"slot,secret\n1,{B32}\n")
     seeds.chmod(0o644)
     run = subprocess.run(
-        [sys.executable, "-m", "harness.cli.main", "burn", "--seeds", str(seeds), "--rig", "sim"],
+        [sys.executable, "-m", "tokenrig", "burn", "--seeds", str(seeds), "--rig", "sim"],
         capture_output=True,
         text=True,
         timeout=60,

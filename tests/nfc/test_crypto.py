@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.transports.token2.crypto import (
+from tokenrig.harness.transports.token2.crypto import (
     BLOCK,
     DEVICE_KEY,
     MOLTO2_DEFAULT_CUSTOMER_KEY,

@@ -17,10 +17,10 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from harness.otp.hotp import Algorithm
-from harness.transports.token2 import molto2, single_profile
-from harness.transports.token2.apdu import Command, Response
-from harness.transports.token2.codec import (
+from tokenrig.harness.otp.hotp import Algorithm
+from tokenrig.harness.transports.token2 import molto2, single_profile
+from tokenrig.harness.transports.token2.apdu import Command, Response
+from tokenrig.harness.transports.token2.codec import (
     CodecError,
     ConfigFields,
     config_tlv,
@@ -29,14 +29,14 @@ from harness.transports.token2.codec import (
     parse_config_tlv,
     parse_info,
 )
-from harness.transports.token2.crypto import (
+from tokenrig.harness.transports.token2.crypto import (
     DEVICE_KEY,
     MOLTO2_DEFAULT_CUSTOMER_KEY,
     molto2_sm4_key,
     sm4_ecb_decrypt,
     sm4_mac,
 )
-from harness.transports.token2.status import (
+from tokenrig.harness.transports.token2.status import (
     ApduStatusError,
     AuthenticationFailed,
     DataRejected,

@@ -8,24 +8,30 @@ import logging
 
 import pytest
 
-from harness.clock import VirtualClock
-from harness.otp.hotp import Algorithm, totp
-from harness.secrets import Secret
-from harness.sim.apdu_card import Molto2Card, SingleProfileCard
-from harness.sim.factory import make_sim_firmware
-from harness.sim.firmware import SimFirmware
-from harness.tokens.base import BurnRequest, InfrastructureError, SeedState, Token, Unsupported
-from harness.tokens.models import UnsupportedConfig, model
-from harness.tokens.nfc_token import (
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.otp.hotp import Algorithm, totp
+from tokenrig.harness.secrets import Secret
+from tokenrig.harness.sim.apdu_card import Molto2Card, SingleProfileCard
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.firmware import SimFirmware
+from tokenrig.harness.tokens.base import (
+    BurnRequest,
+    InfrastructureError,
+    SeedState,
+    Token,
+    Unsupported,
+)
+from tokenrig.harness.tokens.models import UnsupportedConfig, model
+from tokenrig.harness.tokens.nfc_token import (
     InterruptedBurnError,
     NfcToken,
     PartialBurnError,
     SeedStatus,
     measure_clock_offset,
 )
-from harness.tokens.sim_token import SimToken
-from harness.transports.apdu_channel import DirectApduChannel
-from harness.transports.token2 import Molto2Programmer, SingleProfileProgrammer
+from tokenrig.harness.tokens.sim_token import SimToken
+from tokenrig.harness.transports.apdu_channel import DirectApduChannel
+from tokenrig.harness.transports.token2 import Molto2Programmer, SingleProfileProgrammer
 
 START = 1_767_225_600
 SEED = bytes.fromhex("0123456789abcdef0123456789abcdef01234567")

@@ -12,24 +12,24 @@ import time
 
 import pytest
 
-from fixtures.nfc import CardSlots
-from harness.clock import SystemClock
-from harness.otp.hotp import Algorithm, totp
-from harness.secrets import Secret
-from harness.sim.apdu_card import card_for
-from harness.sim.factory import make_sim_firmware
-from harness.sim.pcscd import Pcscd, PcscdAlreadyRunning, running_pcscd_pid
-from harness.tokens.base import BurnRequest, InfrastructureError
-from harness.tokens.nfc_token import (
+from tokenrig.fixtures.nfc import CardSlots
+from tokenrig.harness.clock import SystemClock
+from tokenrig.harness.otp.hotp import Algorithm, totp
+from tokenrig.harness.secrets import Secret
+from tokenrig.harness.sim.apdu_card import card_for
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.pcscd import Pcscd, PcscdAlreadyRunning, running_pcscd_pid
+from tokenrig.harness.tokens.base import BurnRequest, InfrastructureError
+from tokenrig.harness.tokens.nfc_token import (
     InterruptedBurnError,
     NfcToken,
     SeedStatus,
     measure_clock_offset,
 )
-from harness.tokens.sim_token import SimToken
-from harness.transports.pcsc import PcscChannel, ReaderNotFound
-from harness.transports.token2 import AuthenticationFailed, SingleProfileProgrammer
-from harness.transports.token2.crypto import DEVICE_KEY
+from tokenrig.harness.tokens.sim_token import SimToken
+from tokenrig.harness.transports.pcsc import PcscChannel, ReaderNotFound
+from tokenrig.harness.transports.token2 import AuthenticationFailed, SingleProfileProgrammer
+from tokenrig.harness.transports.token2.crypto import DEVICE_KEY
 
 pytestmark = [pytest.mark.xdist_group("pcscd")]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.otp.hotp import Algorithm
-from harness.tokens.seedfile import SeedFileError, load_seed_file
+from tokenrig.harness.otp.hotp import Algorithm
+from tokenrig.harness.tokens.seedfile import SeedFileError, load_seed_file
 
 B32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # RFC 6238 SHA1 seed "1234567890" * 2
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.otp.base32 import Base32Error, decode_base32, encode_base32
+from tokenrig.harness.otp.base32 import Base32Error, decode_base32, encode_base32
 
 RFC_SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 

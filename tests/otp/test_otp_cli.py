@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli.main import main
-from harness.otp.hotp import RFC_MIN_DIGITS, hotp
+from tokenrig.harness.cli.main import main
+from tokenrig.harness.otp.hotp import RFC_MIN_DIGITS, hotp
 
 SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 SEED_KEY = b"12345678901234567890"

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.otp import MAX_COUNTER, Algorithm, OTPError, hotp, step_start, time_step, totp
-from harness.otp.base32 import encode_base32
-from harness.otp.generator import TotpGenerator
-from harness.secrets import Secret
+from tokenrig.harness.otp import MAX_COUNTER, Algorithm, OTPError, hotp, step_start, time_step, totp
+from tokenrig.harness.otp.base32 import encode_base32
+from tokenrig.harness.otp.generator import TotpGenerator
+from tokenrig.harness.secrets import Secret
 
 ALGORITHMS = st.sampled_from(list(Algorithm))
 PYOTP_LAST_TIME = 253402300799  # pyotp refuses times after 9999-12-31

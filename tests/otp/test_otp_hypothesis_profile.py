@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from fixtures.options import PROFILES, hypothesis_profile
+from tokenrig.fixtures.options import PROFILES, hypothesis_profile
 
 PROJECT = Path(__file__).resolve().parents[2]
 

@@ -9,17 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.otp.drift import DriftEstimate, days_until_outside, estimate_drift
-from harness.otp.generator import TotpGenerator
-from harness.otp.offset import (
+from tokenrig.harness.otp.drift import DriftEstimate, days_until_outside, estimate_drift
+from tokenrig.harness.otp.generator import TotpGenerator
+from tokenrig.harness.otp.offset import (
     MeasurementError,
     Observation,
     OffsetEstimate,
     estimate_clock_offset,
     find_step_offset,
 )
-from harness.otp.verifier import Verifier
-from harness.otp.window import JUMPCLOUD, LINOTP, SearchOrder, WindowPolicy, search_offsets
+from tokenrig.harness.otp.verifier import Verifier
+from tokenrig.harness.otp.window import JUMPCLOUD, LINOTP, SearchOrder, WindowPolicy, search_offsets
 
 KEY = b"12345678901234567890"
 NOW = 1_767_225_600

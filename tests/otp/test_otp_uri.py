@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.otp import Algorithm
-from harness.otp.base32 import encode_base32
-from harness.otp.uri import OtpKind, OtpUri, UriError, build_uri, parse_uri
-from harness.secrets import Secret
+from tokenrig.harness.otp import Algorithm
+from tokenrig.harness.otp.base32 import encode_base32
+from tokenrig.harness.otp.uri import OtpKind, OtpUri, UriError, build_uri, parse_uri
+from tokenrig.harness.secrets import Secret
 
 SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # RFC test key, 160 bits
 KEY = b"12345678901234567890"

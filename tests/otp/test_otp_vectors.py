@@ -10,9 +10,9 @@ from typing import Any
 import pyotp
 import pytest
 
-from harness.otp import Algorithm, hotp, time_step, totp
-from harness.otp.base32 import encode_base32
-from harness.otp.generator import TotpGenerator
+from tokenrig.harness.otp import Algorithm, hotp, time_step, totp
+from tokenrig.harness.otp.base32 import encode_base32
+from tokenrig.harness.otp.generator import TotpGenerator
 
 DATA = json.loads((Path(__file__).parent / "data" / "rfc_vectors.json").read_text())
 SEEDS = {alg: text.encode("ascii") for alg, text in DATA["seeds_ascii"].items()}

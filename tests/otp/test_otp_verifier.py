@@ -6,10 +6,10 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from harness.clock import VirtualClock
-from harness.otp.generator import TotpGenerator
-from harness.otp.verifier import Outcome, TokenState, Verifier
-from harness.otp.window import (
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.otp.generator import TotpGenerator
+from tokenrig.harness.otp.verifier import Outcome, TokenState, Verifier
+from tokenrig.harness.otp.window import (
     JUMPCLOUD,
     LIBOATH,
     LINOTP,

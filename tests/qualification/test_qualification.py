@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.qualification import Qualification
+from tokenrig.fixtures.qualification import Qualification
 
 pytestmark = pytest.mark.qualification
 

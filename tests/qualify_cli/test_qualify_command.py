@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli.main import main
+from tokenrig.harness.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = b"qualify-cli-test-seed"
@@ -24,7 +24,7 @@ SEED = b"qualify-cli-test-seed"
 def tokenrig(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "120"}
     return subprocess.run(
-        [sys.executable, "-m", "harness.cli.main", *args],
+        [sys.executable, "-m", "tokenrig", *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -74,7 +74,7 @@ def test_an_injected_fault_fails_its_token_and_the_run(tmp_path: Path) -> None:
     assert any("clock drifts" in f["defect"] for f in slot2["findings"])
     assert "clock drifts" in result.stdout  # the live verdict names the defect
     (slot1,) = (t for t in tokens if t["slot"] == 1)
-    from harness.secrets import fingerprint
+    from tokenrig.harness.secrets import fingerprint
 
     assert slot1["seed_fingerprint"] == fingerprint(SEED)
     # The seed itself is nowhere in what the run wrote.

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli.main import main
 from tests.qualify_cli.test_qualify_command import tokenrig
+from tokenrig.harness.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 SIM_RIG = ROOT / "rigs" / "sim.toml"

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.rig import start_ser2net
-from harness.clock import SYSTEM_CLOCK
-from harness.sim.apdu_card import card_for
-from harness.sim.factory import make_sim_firmware
-from harness.sim.rig_server import SimRig
-from harness.sim.rig_serving import PtyRigServer
+from tokenrig.fixtures.rig import start_ser2net
+from tokenrig.harness.clock import SYSTEM_CLOCK
+from tokenrig.harness.sim.apdu_card import card_for
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.rig_server import SimRig
+from tokenrig.harness.sim.rig_serving import PtyRigServer
 
 # Real time: the procedures that need no soak; a token takes a few seconds.
 FAST_REAL_TIME = """name = "remote-smoke"
@@ -59,7 +59,7 @@ def test_two_rigs_behind_two_ser2net_in_one_run(tmp_path: Path) -> None:
         out = tmp_path / "out"
         result = subprocess.run(
             [
-                sys.executable, "-m", "harness.cli.main", "qualify",
+                sys.executable, "-m", "tokenrig", "qualify",
                 "--rig", str(rig_files[0]), "--rig", str(rig_files[1]),
                 "--jobs", "2", "--profile", str(profile), "--out", str(out),
             ],

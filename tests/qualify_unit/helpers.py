@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from harness.clock import VirtualClock
-from harness.qualify.context import ProcedureContext, SlotSeed
-from harness.qualify.procedures import PROCEDURE_FUNCTIONS, provision
-from harness.qualify.profile import Profile
-from harness.qualify.record import TokenRecord
-from harness.sim.factory import make_sim_firmware
-from harness.sim.firmware import SimFirmware
-from harness.tokens.base import Token
-from harness.tokens.sim_token import SimToken
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.qualify.context import ProcedureContext, SlotSeed
+from tokenrig.harness.qualify.procedures import PROCEDURE_FUNCTIONS, provision
+from tokenrig.harness.qualify.profile import Profile
+from tokenrig.harness.qualify.record import TokenRecord
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.firmware import SimFirmware
+from tokenrig.harness.tokens.base import Token
+from tokenrig.harness.tokens.sim_token import SimToken
 
 
 def qualify_token(

@@ -10,8 +10,8 @@ import struct
 import pyotp
 import pytest
 
-from harness.otp.hotp import Algorithm
-from harness.qualify.diagnose import Burned, explain
+from tokenrig.harness.otp.hotp import Algorithm
+from tokenrig.harness.qualify.diagnose import Burned, explain
 
 T = 1_767_225_600 + 12  # 2026-01-01 00:00:12, early in a 30 s and a 60 s step
 KEY20 = bytes(range(1, 21))

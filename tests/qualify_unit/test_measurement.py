@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from harness.qualify.measurement import Limits, Measurement, Outcome
+from tokenrig.harness.qualify.measurement import Limits, Measurement, Outcome
 
 
 @pytest.mark.parametrize(

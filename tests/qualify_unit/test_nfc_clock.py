@@ -3,15 +3,15 @@ against where the sync put the clock, next to (never instead of) the display tim
 
 from __future__ import annotations
 
-from harness.qualify.context import ProcedureContext, SlotSeed
-from harness.qualify.nfc_clock import InfoApduClock
-from harness.qualify.procedures import clock_offset
-from harness.qualify.profile import load_profile
-from harness.qualify.record import TokenRecord
-from harness.sim.apdu_card import card_for
-from harness.sim.firmware import SimFirmware
-from harness.transports.apdu_channel import DirectApduChannel
 from tests.qualify_unit.helpers import sim_token
+from tokenrig.harness.qualify.context import ProcedureContext, SlotSeed
+from tokenrig.harness.qualify.nfc_clock import InfoApduClock
+from tokenrig.harness.qualify.procedures import clock_offset
+from tokenrig.harness.qualify.profile import load_profile
+from tokenrig.harness.qualify.record import TokenRecord
+from tokenrig.harness.sim.apdu_card import card_for
+from tokenrig.harness.sim.firmware import SimFirmware
+from tokenrig.harness.transports.apdu_channel import DirectApduChannel
 
 
 def _clock_offset(model: str, faults: list[str], *, nfc: bool = True) -> TokenRecord:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from harness.clock import VirtualClock
-from harness.qualify.context import ProcedureContext, SlotSeed
-from harness.qualify.procedures import OFFSET_TRIES, clock_offset
-from harness.qualify.profile import load_profile
-from harness.qualify.record import TokenRecord
-from harness.tokens.base import BurnRequest, DisplayReading
-from harness.tokens.sim_token import SimToken
 from tests.qualify_unit.helpers import sim_token
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.qualify.context import ProcedureContext, SlotSeed
+from tokenrig.harness.qualify.procedures import OFFSET_TRIES, clock_offset
+from tokenrig.harness.qualify.profile import load_profile
+from tokenrig.harness.qualify.record import TokenRecord
+from tokenrig.harness.tokens.base import BurnRequest, DisplayReading
+from tokenrig.harness.tokens.sim_token import SimToken
 
 
 class SlowReadings(SimToken):

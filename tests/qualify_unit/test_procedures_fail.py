@@ -12,22 +12,22 @@ import dataclasses
 
 import pytest
 
-from harness.clock import SYSTEM_CLOCK, VirtualClock
-from harness.qualify.context import ProcedureContext, SlotSeed
-from harness.qualify.measurement import Limits
-from harness.qualify.procedures import PROCEDURE_FUNCTIONS, ROLLOVER_2106
-from harness.qualify.profile import Profile, load_profile
-from harness.qualify.record import TokenRecord
-from harness.secrets import Secret
-from harness.sim.factory import make_sim_firmware
-from harness.sim.rig_server import SimRig
-from harness.sim.rig_serving import PtyRigServer
-from harness.tokens.base import BurnRequest, InfrastructureError, SeedState, TokenError
-from harness.tokens.models import UnsupportedConfig
-from harness.tokens.rig_token import RigToken
-from harness.tokens.sim_token import SimToken
-from harness.transports.rig_client import RigClient
 from tests.qualify_unit.helpers import sim_token
+from tokenrig.harness.clock import SYSTEM_CLOCK, VirtualClock
+from tokenrig.harness.qualify.context import ProcedureContext, SlotSeed
+from tokenrig.harness.qualify.measurement import Limits
+from tokenrig.harness.qualify.procedures import PROCEDURE_FUNCTIONS, ROLLOVER_2106
+from tokenrig.harness.qualify.profile import Profile, load_profile
+from tokenrig.harness.qualify.record import TokenRecord
+from tokenrig.harness.secrets import Secret
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.rig_server import SimRig
+from tokenrig.harness.sim.rig_serving import PtyRigServer
+from tokenrig.harness.tokens.base import BurnRequest, InfrastructureError, SeedState, TokenError
+from tokenrig.harness.tokens.models import UnsupportedConfig
+from tokenrig.harness.tokens.rig_token import RigToken
+from tokenrig.harness.tokens.sim_token import SimToken
+from tokenrig.harness.transports.rig_client import RigClient
 
 
 def run_procedure(

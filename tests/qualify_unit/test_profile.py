@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.qualify.catalogue import DEFINITIONS
-from harness.qualify.profile import PROCEDURES, ProfileError, load_profile, parse_profile
+from tokenrig.harness.qualify.catalogue import DEFINITIONS
+from tokenrig.harness.qualify.profile import PROCEDURES, ProfileError, load_profile, parse_profile
 
 
 def test_builtin_profiles() -> None:
@@ -24,7 +24,7 @@ def test_builtin_profiles() -> None:
 
 
 def test_a_copied_profile_changes_limits(tmp_path: Path) -> None:
-    text = (resources.files("harness.qualify") / "profiles" / "qa.toml").read_text()
+    text = (resources.files("tokenrig.harness.qualify") / "profiles" / "qa.toml").read_text()
     copy = tmp_path / "strict.toml"
     copy.write_text(
         text.replace('name = "qa"', 'name = "strict"').replace(

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from fixtures.tokens import SimTokenFactory
-from harness.clock import SYSTEM_CLOCK
-from harness.qualify.context import ProcedureContext, SlotSeed
-from harness.qualify.procedures import clock_offset
-from harness.qualify.profile import parse_profile
-from harness.qualify.record import TokenRecord
+from tokenrig.fixtures.tokens import SimTokenFactory
+from tokenrig.harness.clock import SYSTEM_CLOCK
+from tokenrig.harness.qualify.context import ProcedureContext, SlotSeed
+from tokenrig.harness.qualify.procedures import clock_offset
+from tokenrig.harness.qualify.profile import parse_profile
+from tokenrig.harness.qualify.record import TokenRecord
 
 PROFILE = parse_profile('name = "rt"\nprocedures = ["clock_offset"]\n', "rt")
 

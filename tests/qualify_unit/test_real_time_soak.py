@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from harness.clock import SYSTEM_CLOCK
-from harness.qualify.context import ProcedureContext, SlotSeed
-from harness.qualify.procedures import clock_offset, drift
-from harness.qualify.profile import parse_profile
-from harness.qualify.record import TokenRecord
-from harness.sim.factory import make_sim_token
+from tokenrig.harness.clock import SYSTEM_CLOCK
+from tokenrig.harness.qualify.context import ProcedureContext, SlotSeed
+from tokenrig.harness.qualify.procedures import clock_offset, drift
+from tokenrig.harness.qualify.profile import parse_profile
+from tokenrig.harness.qualify.record import TokenRecord
+from tokenrig.harness.sim.factory import make_sim_token
 
 # 30 s of real time resolves only thousands of ppm: the limits here are about the mechanics.
 PROFILE = parse_profile(

@@ -9,12 +9,12 @@ from typing import Any
 
 import jsonschema
 
-from harness.qualify.measurement import Measurement, Outcome
-from harness.qualify.profile import load_profile
-from harness.qualify.record import BatchRecord, Finding, TokenRecord
-from harness.reports.html import render_html
-from harness.reports.outputs import write_outputs
-from harness.reports.tables import read_records_json
+from tokenrig.harness.qualify.measurement import Measurement, Outcome
+from tokenrig.harness.qualify.profile import load_profile
+from tokenrig.harness.qualify.record import BatchRecord, Finding, TokenRecord
+from tokenrig.harness.reports.html import render_html
+from tokenrig.harness.reports.outputs import write_outputs
+from tokenrig.harness.reports.tables import read_records_json
 
 # The records.json shape promised in the qualification issue (and docs/qualification.md).
 RECORDS_SCHEMA: dict[str, Any] = {

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.otp.hotp import Algorithm
-from harness.qualify.seeds import SeedFileError, load_seed_book
+from tokenrig.harness.otp.hotp import Algorithm
+from tokenrig.harness.qualify.seeds import SeedFileError, load_seed_book
 
 SECRET = base64.b32encode(b"0123456789abcdefghij").decode()
 

@@ -11,16 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.clock import VirtualClock
-from harness.otp.hotp import Algorithm
-from harness.qualify.context import SlotSeed
-from harness.qualify.profile import load_profile
-from harness.secrets import Secret
-from harness.sim.factory import realistic_batch
-from harness.sim.faults import FAULTS
-from harness.tokens.models import MODELS
-from harness.tokens.sim_token import SimToken
 from tests.qualify_unit.helpers import qualify_token, sim_token
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.otp.hotp import Algorithm
+from tokenrig.harness.qualify.context import SlotSeed
+from tokenrig.harness.qualify.profile import load_profile
+from tokenrig.harness.secrets import Secret
+from tokenrig.harness.sim.factory import realistic_batch
+from tokenrig.harness.sim.faults import FAULTS
+from tokenrig.harness.tokens.models import MODELS
+from tokenrig.harness.tokens.sim_token import SimToken
 
 # The words a finding must contain for each fault: the defect, named.
 DEFECT_NAMED_BY = {

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.clock import SYSTEM_CLOCK
-from harness.jumpcloud import JumpCloudClient
-from harness.jumpcloud.emulator import Emulator
-from harness.rigs.lock import RigLock, lock_path, pid_alive
-from harness.rigs.rig import open_rig
-from harness.sim.factory import make_sim_firmware
-from harness.sim.rig_server import SimRig
-from harness.sim.rig_serving import PtyRigServer
+from tokenrig.harness.clock import SYSTEM_CLOCK
+from tokenrig.harness.jumpcloud import JumpCloudClient
+from tokenrig.harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.rigs.lock import RigLock, lock_path, pid_alive
+from tokenrig.harness.rigs.rig import open_rig
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.rig_server import SimRig
+from tokenrig.harness.sim.rig_serving import PtyRigServer
 
 ROOT = Path(__file__).resolve().parents[2]
 VICTIMS = Path(__file__).parent / "victims"
@@ -143,7 +143,7 @@ def test_sweep_deletes_the_users_of_a_run_killed_with_sigkill(
     assert username.startswith("tokenrig-")
     assert _usernames(org) == ["alice", username]  # the teardown never ran
     sweep = subprocess.run(
-        [sys.executable, "-m", "harness", "jumpcloud", "sweep", "--prefix", "tokenrig-",
+        [sys.executable, "-m", "tokenrig", "jumpcloud", "sweep", "--prefix", "tokenrig-",
          "--jumpcloud", org.url],
         capture_output=True,
         text=True,

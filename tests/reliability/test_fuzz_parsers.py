@@ -19,19 +19,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.clock import VirtualClock
-from harness.rigs.config import RigFileError, load_rig_file, parse_rig
-from harness.sim.apdu_card import card_for
-from harness.sim.factory import make_sim_firmware
-from harness.sim.rig_server import SimRig
-from harness.tokens.base import InfrastructureError, TokenError, TokenIdentity
-from harness.tokens.rig_token import RigToken
-from harness.tokens.seedfile import SeedFileError, load_seed_file
-from harness.transports import rig_protocol
-from harness.transports.rig_client import RigClient
-from harness.transports.token2 import codec, tlv
-from harness.transports.token2.apdu import Response as ApduResponse
-from harness.transports.token2.status import ApduStatusError, check
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.rigs.config import RigFileError, load_rig_file, parse_rig
+from tokenrig.harness.sim.apdu_card import card_for
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.rig_server import SimRig
+from tokenrig.harness.tokens.base import InfrastructureError, TokenError, TokenIdentity
+from tokenrig.harness.tokens.rig_token import RigToken
+from tokenrig.harness.tokens.seedfile import SeedFileError, load_seed_file
+from tokenrig.harness.transports import rig_protocol
+from tokenrig.harness.transports.rig_client import RigClient
+from tokenrig.harness.transports.token2 import codec, tlv
+from tokenrig.harness.transports.token2.apdu import Response as ApduResponse
+from tokenrig.harness.transports.token2.status import ApduStatusError, check
 
 START = 1_700_000_000.0
 COMMANDS = sorted(
@@ -235,7 +235,7 @@ def test_the_host_reads_any_answer_as_values_or_a_typed_error(
 
 
 def _spec(name: str) -> Any:
-    from harness.tokens.models import model
+    from tokenrig.harness.tokens.models import model
 
     return model(name)
 

@@ -19,16 +19,16 @@ from typing import Any
 import pytest
 import requests
 
-import harness.jumpcloud.client as client_module
-from harness.clock import VirtualClock
-from harness.jumpcloud import (
+import tokenrig.harness.jumpcloud.client as client_module
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.jumpcloud import (
     JumpCloudClient,
     RateLimited,
     RetryPolicy,
     ServerError,
     TransportError,
 )
-from harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.jumpcloud.emulator import Emulator
 
 KEY = "reliability-key-5f0c2a"
 POLICY = RetryPolicy(max_attempts=5, base=1.0, cap=8.0, total=60.0, jitter=0.0)

@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 
-from harness.clock import SystemClock
-from harness.sim.apdu_card import card_for
-from harness.sim.factory import make_sim_firmware
-from harness.sim.pcscd import Pcscd
-from harness.sim.vicc import VirtualCard
-from harness.tokens.base import InfrastructureError
-from harness.transports.pcsc import PcscChannel, wait_for_card
-from harness.transports.token2 import SingleProfileProgrammer
+from tokenrig.harness.clock import SystemClock
+from tokenrig.harness.sim.apdu_card import card_for
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.pcscd import Pcscd
+from tokenrig.harness.sim.vicc import VirtualCard
+from tokenrig.harness.tokens.base import InfrastructureError
+from tokenrig.harness.transports.pcsc import PcscChannel, wait_for_card
+from tokenrig.harness.transports.token2 import SingleProfileProgrammer
 
 pytestmark = [pytest.mark.xdist_group("pcscd")]
 

@@ -6,7 +6,7 @@ seconds, so right after it the token's clock lags the host's by up to a second. 
 taken just after a step boundary (host time) may show the previous step's code although the
 token is perfect. ``code == totp(seed, reading.host_time)`` then fails one run in ~60 (two
 tests under ``tests/nfc`` compared that way and were fixed); the harness's own check,
-:func:`harness.qualify.observe.check_reading`, accepts it; and comparing with "now" at
+:func:`tokenrig.harness.qualify.observe.check_reading`, accepts it; and comparing with "now" at
 assertion time fails even more often, since "now" is later still.
 """
 
@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import pytest
 
-from harness.clock import VirtualClock
-from harness.otp.hotp import Algorithm, totp
-from harness.qualify.context import ProcedureContext, SlotSeed, Sync
-from harness.qualify.diagnose import Burned
-from harness.qualify.observe import check_reading
-from harness.qualify.profile import load_profile
-from harness.qualify.record import TokenRecord
-from harness.secrets import Secret
-from harness.sim.factory import make_sim_token
-from harness.tokens.base import BurnRequest, DisplayReading
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.otp.hotp import Algorithm, totp
+from tokenrig.harness.qualify.context import ProcedureContext, SlotSeed, Sync
+from tokenrig.harness.qualify.diagnose import Burned
+from tokenrig.harness.qualify.observe import check_reading
+from tokenrig.harness.qualify.profile import load_profile
+from tokenrig.harness.qualify.record import TokenRecord
+from tokenrig.harness.secrets import Secret
+from tokenrig.harness.sim.factory import make_sim_token
+from tokenrig.harness.tokens.base import BurnRequest, DisplayReading
 
 SEED = bytes(range(1, 21))
 BOUNDARY = 1_700_000_010  # a multiple of 30

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from harness.enroll.qr import find_qr_texts
+from tokenrig.harness.enroll.qr import find_qr_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 VICTIMS = Path(__file__).parent / "victims"
@@ -81,7 +81,7 @@ def tokenrig(
     *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harness", *args],
+        [sys.executable, "-m", "tokenrig", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -178,7 +178,7 @@ def test_otp_uri_shows_a_fingerprint_not_the_secret(tmp_path: Path) -> None:
 
 def test_jumpcloud_serve_and_sweep_never_print_the_api_key(tmp_path: Path) -> None:
     serve = subprocess.Popen(
-        [sys.executable, "-m", "harness", "jumpcloud", "serve", "--api-key", API_KEY],
+        [sys.executable, "-m", "tokenrig", "jumpcloud", "serve", "--api-key", API_KEY],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -20,14 +20,14 @@ from typing import Any
 import pytest
 import requests
 
-from fixtures.rig import start_ser2net
-from harness.clock import SYSTEM_CLOCK, VirtualClock
-from harness.jumpcloud.emulator import Emulator
-from harness.otp.hotp import totp
-from harness.otp.uri import parse_uri
-from harness.sim.factory import make_sim_firmware
-from harness.sim.rig_server import SimRig
-from harness.sim.rig_serving import PtyRigServer, TcpRigServer
+from tokenrig.fixtures.rig import start_ser2net
+from tokenrig.harness.clock import SYSTEM_CLOCK, VirtualClock
+from tokenrig.harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.otp.hotp import totp
+from tokenrig.harness.otp.uri import parse_uri
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.rig_server import SimRig
+from tokenrig.harness.sim.rig_serving import PtyRigServer, TcpRigServer
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_A = "org-a-key-0b5e11"
@@ -72,7 +72,7 @@ def test_the_emulator_listens_on_loopback_only_by_default() -> None:
 
 def test_tokenrig_jumpcloud_serve_listens_on_loopback_only() -> None:
     server = subprocess.Popen(
-        [sys.executable, "-m", "harness", "jumpcloud", "serve", "--api-key", KEY_A],
+        [sys.executable, "-m", "tokenrig", "jumpcloud", "serve", "--api-key", KEY_A],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

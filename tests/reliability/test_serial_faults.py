@@ -20,15 +20,15 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.rig import start_ser2net
-from harness.clock import SYSTEM_CLOCK
-from harness.secrets import Secret
-from harness.sim.factory import make_sim_firmware
-from harness.sim.rig_server import SimRig
-from harness.sim.rig_serving import PtyRigServer, TcpRigServer
-from harness.tokens.base import BurnRequest, InfrastructureError, TokenIdentity
-from harness.tokens.rig_token import RigToken
-from harness.transports.rig_client import RigClient
+from tokenrig.fixtures.rig import start_ser2net
+from tokenrig.harness.clock import SYSTEM_CLOCK
+from tokenrig.harness.secrets import Secret
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.rig_server import SimRig
+from tokenrig.harness.sim.rig_serving import PtyRigServer, TcpRigServer
+from tokenrig.harness.tokens.base import BurnRequest, InfrastructureError, TokenIdentity
+from tokenrig.harness.tokens.rig_token import RigToken
+from tokenrig.harness.transports.rig_client import RigClient
 
 ROOT = Path(__file__).resolve().parents[2]
 HANG_GUARD_S = 20.0  # a hang shows as a thread still alive after this; not a timing assert
@@ -275,7 +275,7 @@ def test_a_qualification_run_goes_on_when_one_slot_breaks(tmp_path: Path) -> Non
         profile = tmp_path / "burn.toml"
         profile.write_text('name = "burn-only"\nprocedures = ["burn"]\n')
         run = subprocess.run(
-            [sys.executable, "-m", "harness", "qualify", "--rig", str(rig_file),
+            [sys.executable, "-m", "tokenrig", "qualify", "--rig", str(rig_file),
              "--profile", str(profile), "--out", str(tmp_path / "out")],
             cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
             env={**os.environ, "PYTHONPATH": str(ROOT)},

@@ -30,20 +30,20 @@ from importlib import resources
 
 import pytest
 
-from harness.clock import SYSTEM_CLOCK
-from harness.otp.hotp import step_start, time_step
-from harness.qualify import observe
-from harness.qualify.context import ProcedureContext, SlotSeed
-from harness.qualify.procedures import burn, clock_offset, leading_zero
-from harness.qualify.profile import Profile, parse_profile
-from harness.qualify.record import TokenRecord
-from harness.secrets import Secret
-from harness.sim.factory import make_sim_firmware
-from harness.sim.rig_server import SimRig
-from harness.sim.rig_serving import PtyRigServer
-from harness.tokens.base import TokenIdentity
-from harness.tokens.rig_token import RigToken
-from harness.transports.rig_client import RigClient
+from tokenrig.harness.clock import SYSTEM_CLOCK
+from tokenrig.harness.otp.hotp import step_start, time_step
+from tokenrig.harness.qualify import observe
+from tokenrig.harness.qualify.context import ProcedureContext, SlotSeed
+from tokenrig.harness.qualify.procedures import burn, clock_offset, leading_zero
+from tokenrig.harness.qualify.profile import Profile, parse_profile
+from tokenrig.harness.qualify.record import TokenRecord
+from tokenrig.harness.secrets import Secret
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.rig_server import SimRig
+from tokenrig.harness.sim.rig_serving import PtyRigServer
+from tokenrig.harness.tokens.base import TokenIdentity
+from tokenrig.harness.tokens.rig_token import RigToken
+from tokenrig.harness.transports.rig_client import RigClient
 
 SECONDS = float(os.environ.get("TOKENRIG_STRESS_SECONDS", "20"))
 WORKERS = 3
@@ -54,7 +54,7 @@ FAULTS = ("off_by_one_step", "drops_leading_zero")
 
 
 def _qa_without_soak() -> Profile:
-    text = (resources.files("harness.qualify") / "profiles" / "qa.toml").read_text()
+    text = (resources.files("tokenrig.harness.qualify") / "profiles" / "qa.toml").read_text()
     names = ", ".join(f'"{p.__name__}"' for p in PROCEDURES)
     text = re.sub(r"(?m)^procedures = \[.*\]$", f"procedures = [{names}]", text)
     return parse_profile(text, "qa without soak")

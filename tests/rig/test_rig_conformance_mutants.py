@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.clock import SYSTEM_CLOCK
-from harness.sim.factory import make_sim_firmware
-from harness.sim.firmware import SimFirmware
-from harness.sim.rig_server import SimRig
-from harness.sim.rig_serving import TcpRigServer
-from harness.transports.rig_protocol import parse_request
+from tokenrig.harness.clock import SYSTEM_CLOCK
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.firmware import SimFirmware
+from tokenrig.harness.sim.rig_server import SimRig
+from tokenrig.harness.sim.rig_serving import TcpRigServer
+from tokenrig.harness.transports.rig_protocol import parse_request
 
 REPO = Path(__file__).resolve().parents[2]
 SUITE = "tests/rig_conformance/test_rig_conformance.py"

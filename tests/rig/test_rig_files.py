@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.clock import VirtualClock
-from harness.rigs.config import RigFileError, load_rig_file
-from harness.rigs.rig import MIXED_MODELS, open_rig, rig_config_for
-from harness.sim.factory import realistic_batch
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.rigs.config import RigFileError, load_rig_file
+from tokenrig.harness.rigs.rig import MIXED_MODELS, open_rig, rig_config_for
+from tokenrig.harness.sim.factory import realistic_batch
 
 REPO = Path(__file__).resolve().parents[2]
 SIM_TOML = REPO / "rigs" / "sim.toml"
@@ -138,7 +138,7 @@ def test_mismatched_slot_is_reported(tmp_path: Path) -> None:
 
 
 def test_pcsc_rig_file_is_refused_by_the_serial_opener(tmp_path: Path) -> None:
-    from harness.tokens.base import InfrastructureError
+    from tokenrig.harness.tokens.base import InfrastructureError
 
     with pytest.raises(InfrastructureError, match=r"desk-reader: pcsc://.* not a serial rig"):
         open_rig(REPO / "rigs" / "examples" / "pcsc-reader.toml", lock_dir=tmp_path)

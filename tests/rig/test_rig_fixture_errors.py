@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness.rigs.lock import LOCK_DIR_ENV, RigLock
+from tokenrig.harness.rigs.lock import LOCK_DIR_ENV, RigLock
 
 REPO = Path(__file__).resolve().parents[2]
 TWO_RIG_TESTS = [

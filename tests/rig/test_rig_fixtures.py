@@ -7,12 +7,12 @@ import base64
 import pyotp
 import pytest
 
-from fixtures.tokens import SimTokenFactory
-from harness.rigs.rig import Rig
-from harness.secrets import Secret
-from harness.tokens.base import BurnRequest
-from harness.tokens.rig_token import RigToken
-from harness.tokens.sim_token import SimToken
+from tokenrig.fixtures.tokens import SimTokenFactory
+from tokenrig.harness.rigs.rig import Rig
+from tokenrig.harness.secrets import Secret
+from tokenrig.harness.tokens.base import BurnRequest
+from tokenrig.harness.tokens.rig_token import RigToken
+from tokenrig.harness.tokens.sim_token import SimToken
 
 SEED = b"fixture seed 20 byte"
 
@@ -64,7 +64,7 @@ def test_a_fault_chosen_in_the_factory_is_observable_through_the_token(
 
 
 def test_factory_drift_shows_in_the_token_clock(sim_token_factory: SimTokenFactory) -> None:
-    from harness.clock import VirtualClock
+    from tokenrig.harness.clock import VirtualClock
 
     clock = VirtualClock(start=1_800_000_000)
     token = sim_token_factory("C302", drift_ppm=100.0, clock=clock)

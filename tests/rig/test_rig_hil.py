@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.tokens.rig_token import RigToken
+from tokenrig.harness.tokens.rig_token import RigToken
 
 
 @pytest.mark.hil

@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from harness.clock import SYSTEM_CLOCK
-from harness.secrets import Secret
-from harness.sim.apdu_card import card_for
-from harness.sim.factory import make_sim_firmware
-from harness.sim.rig_server import SimRig
-from harness.sim.rig_serving import PtyRigServer, TcpRigServer
-from harness.tokens.base import BurnRequest, InfrastructureError, TokenIdentity
-from harness.tokens.rig_token import RigToken
-from harness.transports.rig_client import RigClient, RigCommandError, RigUnsupported
-from harness.transports.wire_log import WireLog
+from tokenrig.harness.clock import SYSTEM_CLOCK
+from tokenrig.harness.secrets import Secret
+from tokenrig.harness.sim.apdu_card import card_for
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.rig_server import SimRig
+from tokenrig.harness.sim.rig_serving import PtyRigServer, TcpRigServer
+from tokenrig.harness.tokens.base import BurnRequest, InfrastructureError, TokenIdentity
+from tokenrig.harness.tokens.rig_token import RigToken
+from tokenrig.harness.transports.rig_client import RigClient, RigCommandError, RigUnsupported
+from tokenrig.harness.transports.wire_log import WireLog
 
 SEED = bytes(range(0xA0, 0xB4))  # 20 bytes, easy to spot in hex
 

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.rigs.lock import RigBusy, RigLock, lock_path, pid_alive, process_start
-from harness.rigs.rig import open_rig
+from tokenrig.harness.rigs.lock import RigBusy, RigLock, lock_path, pid_alive, process_start
+from tokenrig.harness.rigs.rig import open_rig
 
 HOLDER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from harness.rigs.lock import RigLock
+    from tokenrig.harness.rigs.lock import RigLock
     lock = RigLock(sys.argv[1], lock_dir=Path(sys.argv[2])).acquire()
     print("held", flush=True)
     time.sleep(60)

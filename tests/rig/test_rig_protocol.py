@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.secrets import SecretText, fingerprint
-from harness.transports.rig_client import normalise_url
-from harness.transports.rig_protocol import (
+from tokenrig.harness.secrets import SecretText, fingerprint
+from tokenrig.harness.transports.rig_client import normalise_url
+from tokenrig.harness.transports.rig_protocol import (
     MAX_LINE,
     ErrorCode,
     ProtocolError,

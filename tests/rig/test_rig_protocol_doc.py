@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pyotp
 
-from harness.otp.hotp import Algorithm, totp
-from harness.transports.rig_protocol import parse_request, parse_response
+from tokenrig.harness.otp.hotp import Algorithm, totp
+from tokenrig.harness.transports.rig_protocol import parse_request, parse_response
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "rig-protocol.md"
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.tokens.base import InfrastructureError
-from harness.transports.rig_client import RigClient
+from tokenrig.harness.tokens.base import InfrastructureError
+from tokenrig.harness.transports.rig_client import RigClient
 
 REPO = Path(__file__).resolve().parents[2]
-TOKENRIG = [sys.executable, "-c", "import sys; from harness.cli.main import main; sys.exit(main())"]
+TOKENRIG = [sys.executable, "-m", "tokenrig"]
 
 
 def _serve(*args: str) -> tuple[subprocess.Popen[str], str]:

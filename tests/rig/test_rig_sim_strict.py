@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.clock import SYSTEM_CLOCK
-from harness.sim.factory import make_sim_firmware
-from harness.sim.rig_server import SimRig
+from tokenrig.harness.clock import SYSTEM_CLOCK
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.rig_server import SimRig
 
 
 @pytest.fixture

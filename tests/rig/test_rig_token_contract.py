@@ -14,20 +14,26 @@ from collections.abc import Callable, Iterator
 import pyotp
 import pytest
 
-from fixtures.rig import start_ser2net
-from harness.clock import SYSTEM_CLOCK
-from harness.otp.hotp import Algorithm
-from harness.secrets import Secret
-from harness.sim.apdu_card import card_for
-from harness.sim.factory import make_sim_firmware
-from harness.sim.firmware import SimFirmware
-from harness.sim.rig_server import SimRig
-from harness.sim.rig_serving import PtyRigServer
-from harness.tokens.base import BurnRequest, DisplayReading, SeedState, Token, TokenIdentity
-from harness.tokens.models import UnsupportedConfig
-from harness.tokens.rig_token import RIG_TICK_S, RigToken
-from harness.tokens.sim_token import SimToken
-from harness.transports.rig_client import RigClient
+from tokenrig.fixtures.rig import start_ser2net
+from tokenrig.harness.clock import SYSTEM_CLOCK
+from tokenrig.harness.otp.hotp import Algorithm
+from tokenrig.harness.secrets import Secret
+from tokenrig.harness.sim.apdu_card import card_for
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.firmware import SimFirmware
+from tokenrig.harness.sim.rig_server import SimRig
+from tokenrig.harness.sim.rig_serving import PtyRigServer
+from tokenrig.harness.tokens.base import (
+    BurnRequest,
+    DisplayReading,
+    SeedState,
+    Token,
+    TokenIdentity,
+)
+from tokenrig.harness.tokens.models import UnsupportedConfig
+from tokenrig.harness.tokens.rig_token import RIG_TICK_S, RigToken
+from tokenrig.harness.tokens.sim_token import SimToken
+from tokenrig.harness.transports.rig_client import RigClient
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:set(Daemon|Name)\\(\\) is deprecated:DeprecationWarning"  # pyserial rfc2217

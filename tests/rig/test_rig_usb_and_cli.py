@@ -10,17 +10,17 @@ from types import SimpleNamespace
 
 import pytest
 
-from harness.cli import rigs as rigs_cli
-from harness.cli import sim as sim_cli
-from harness.cli.main import UsageError
-from harness.rigs.config import RigConfig, UsbMatch, load_rig_file
-from harness.rigs.usb import discover, serial_port_for
-from harness.sim.faults import FAULTS
-from harness.sim.usb_backend import SimUsbBackend, SimUsbDevice
+from tokenrig.harness.cli import rigs as rigs_cli
+from tokenrig.harness.cli import sim as sim_cli
+from tokenrig.harness.cli.main import UsageError
+from tokenrig.harness.rigs.config import RigConfig, UsbMatch, load_rig_file
+from tokenrig.harness.rigs.usb import discover, serial_port_for
+from tokenrig.harness.sim.faults import FAULTS
+from tokenrig.harness.sim.usb_backend import SimUsbBackend, SimUsbDevice
 
 REPO = Path(__file__).resolve().parents[2]
-# The installed entry point's code path (``python -m harness.cli.main`` would load main twice).
-TOKENRIG = [sys.executable, "-c", "import sys; from harness.cli.main import main; sys.exit(main())"]
+# The installed entry point's code path, through ``python -m tokenrig``.
+TOKENRIG = [sys.executable, "-m", "tokenrig"]
 MOLTO2 = SimUsbDevice(0x349E, 0x0300, "MOLTO2-0042", "Token2", "Molto2", bus=1, address=4)
 RIG = SimUsbDevice(0x1209, 0x7A70, "RIG-000123", "ACME", "TokenRig 8", bus=1, address=5)
 OTHER_RIG = SimUsbDevice(0x1209, 0x7A70, "RIG-999999", "ACME", "TokenRig 8", bus=1, address=6)

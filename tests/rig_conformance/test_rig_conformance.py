@@ -13,10 +13,10 @@ import re
 
 import pytest
 
-from harness.otp.hotp import totp
-from harness.rigs.rig import Rig
-from harness.tokens.models import model
-from harness.transports.rig_client import RigClient, RigCommandError, RigUnsupported
+from tokenrig.harness.otp.hotp import totp
+from tokenrig.harness.rigs.rig import Rig
+from tokenrig.harness.tokens.models import model
+from tokenrig.harness.transports.rig_client import RigClient, RigCommandError, RigUnsupported
 
 MODEL_NAMES = {
     "miniOTP-2",

@@ -6,16 +6,16 @@ import statistics
 
 import pytest
 
-from harness.clock import VirtualClock
-from harness.sim.factory import (
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.sim.factory import (
     BATCH_DRIFT_LIMIT_PPM,
     BATCH_OFFSET_LIMIT_S,
     SINGLE_PROFILE_MODELS,
     make_sim_firmware,
     realistic_batch,
 )
-from harness.sim.firmware import SimFirmwareError
-from harness.tokens.models import MODELS, model_for_serial
+from tokenrig.harness.sim.firmware import SimFirmwareError
+from tokenrig.harness.tokens.models import MODELS, model_for_serial
 
 START = 1_767_225_600.0
 

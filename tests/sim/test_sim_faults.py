@@ -20,13 +20,13 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from harness.clock import VirtualClock
-from harness.otp.hotp import Algorithm
-from harness.secrets import Secret
-from harness.sim.factory import make_sim_token, realistic_batch
-from harness.sim.faults import FAULTS
-from harness.tokens.base import BurnRequest, DisplayReading, Token
-from harness.tokens.sim_token import SimToken
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.otp.hotp import Algorithm
+from tokenrig.harness.secrets import Secret
+from tokenrig.harness.sim.factory import make_sim_token, realistic_batch
+from tokenrig.harness.sim.faults import FAULTS
+from tokenrig.harness.tokens.base import BurnRequest, DisplayReading, Token
+from tokenrig.harness.tokens.sim_token import SimToken
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 AFTER_2038 = 2_160_000_000.0  # 2038-06-13, past the signed 32-bit limit

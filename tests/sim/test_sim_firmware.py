@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.clock import VirtualClock
-from harness.otp.hotp import Algorithm, hotp
-from harness.sim.firmware import ProfileConfig, SimFirmware, SimFirmwareError
-from harness.tokens.base import SeedState
-from harness.tokens.models import MODELS, ModelSpec, model
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.otp.hotp import Algorithm, hotp
+from tokenrig.harness.sim.firmware import ProfileConfig, SimFirmware, SimFirmwareError
+from tokenrig.harness.tokens.base import SeedState
+from tokenrig.harness.tokens.models import MODELS, ModelSpec, model
 
 SEED = bytes(range(1, 21))
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z, a step boundary for 30 and 60 s

@@ -17,10 +17,10 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from harness.clock import VirtualClock
-from harness.otp.hotp import Algorithm, hotp
-from harness.sim.factory import make_sim_firmware
-from harness.tokens.models import MODELS
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.otp.hotp import Algorithm, hotp
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.tokens.models import MODELS
 
 START = 1_767_225_600.0
 U32 = 2**32

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.clock import VirtualClock
-from harness.otp.hotp import Algorithm
-from harness.secrets import Secret
-from harness.sim.factory import make_sim_token
-from harness.tokens.base import BurnRequest, SeedState, Token, TokenError
-from harness.tokens.models import UnsupportedConfig
-from harness.tokens.sim_token import SimToken
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.otp.hotp import Algorithm
+from tokenrig.harness.secrets import Secret
+from tokenrig.harness.sim.factory import make_sim_token
+from tokenrig.harness.tokens.base import BurnRequest, SeedState, Token, TokenError
+from tokenrig.harness.tokens.models import UnsupportedConfig
+from tokenrig.harness.tokens.sim_token import SimToken
 
 START = 1_767_225_600.0
 SEED = Secret(bytes(range(100, 120)), kind="seed")

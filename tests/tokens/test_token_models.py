@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.otp.hotp import Algorithm
-from harness.secrets import Secret
-from harness.tokens.base import BurnRequest
-from harness.tokens.models import MODELS, UnsupportedConfig, model, model_for_serial
+from tokenrig.harness.otp.hotp import Algorithm
+from tokenrig.harness.secrets import Secret
+from tokenrig.harness.tokens.base import BurnRequest
+from tokenrig.harness.tokens.models import MODELS, UnsupportedConfig, model, model_for_serial
 
 # The vendor's serial-prefix table for single-profile NFC tokens, and which ones keep the seed
 # on a time sync (vendor burner app and open firmware; see docs/simulator.md).

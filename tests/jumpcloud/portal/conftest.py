@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from portal_support import API_KEY, START, Admin
 
-from harness.clock import VirtualClock
-from harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.jumpcloud.emulator import Emulator
 
 
 @pytest.fixture

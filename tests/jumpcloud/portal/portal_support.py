@@ -15,9 +15,9 @@ import requests
 import zxingcpp
 from PIL import Image
 
-from harness.jumpcloud.emulator import Emulator
-from harness.otp.hotp import totp
-from harness.otp.uri import OtpUri, parse_uri
+from tokenrig.harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.otp.hotp import totp
+from tokenrig.harness.otp.uri import OtpUri, parse_uri
 
 API_KEY = "portal-suite-api-key"
 PASSWORD = "Tokenrig-Passw0rd"
@@ -33,7 +33,7 @@ def decode_qr(png: bytes) -> str:
 
 
 def code_for(uri: OtpUri, at: float) -> str:
-    """The code an authenticator that scanned ``uri`` shows at ``at`` (harness.otp)."""
+    """The code an authenticator that scanned ``uri`` shows at ``at`` (tokenrig.harness.otp)."""
     return totp(uri.secret.reveal(), at, period=uri.period, digits=uri.digits)
 
 

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 from portal_support import PASSWORD, Admin, PortalUser, text_of
 
-from harness.clock import VirtualClock
-from harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.jumpcloud.emulator import Emulator
 
 USED_OR_EXPIRED = "Activation code has either already been used or has expired."
 

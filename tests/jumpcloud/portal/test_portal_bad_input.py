@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from portal_support import PASSWORD, Admin, PortalUser
 
-from harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.jumpcloud.emulator import Emulator
 
 POSTS = [
     "/userconsole/auth",

@@ -11,10 +11,10 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from portal_support import PASSWORD, Admin, code_for, decode_qr
 
-from harness.clock import VirtualClock
-from harness.jumpcloud.emulator import Emulator
-from harness.jumpcloud.portal_driver import CHROMIUM, CHROMIUM_ARGS
-from harness.otp.uri import parse_uri
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.jumpcloud.portal_driver import CHROMIUM, CHROMIUM_ARGS
+from tokenrig.harness.otp.uri import parse_uri
 
 pytestmark = pytest.mark.browser
 

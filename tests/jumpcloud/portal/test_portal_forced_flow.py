@@ -1,6 +1,6 @@
 """The forced path end to end over HTTP: admin requires MFA → activation mail → password →
 login → "Set Up Multi-Factor Authentication" → "I Have the App" → QR PNG (decoded by zxing-cpp)
-→ code computed with harness.otp → "Authenticator App Enrollment Successful!" → the console
+→ code computed with tokenrig.harness.otp → "Authenticator App Enrollment Successful!" → the console
 API reports the enrollment → the next login owes a fresh code and refuses a replayed one."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import re
 
 from portal_support import PASSWORD, Admin, PortalUser, code_for, decode_qr, text_of
 
-from harness.clock import VirtualClock
-from harness.jumpcloud.emulator import Emulator
-from harness.otp.uri import parse_uri
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.otp.uri import parse_uri
 
 
 def test_forced_enrollment_through_the_pages(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from portal_support import PASSWORD, Admin, PortalUser, text_of
 
-from harness.clock import VirtualClock
-from harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.jumpcloud.emulator import Emulator
 
 DAY = 86_400
 

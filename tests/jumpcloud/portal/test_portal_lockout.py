@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from portal_support import PASSWORD, Admin, PortalUser, code_for
 
-from harness.clock import VirtualClock
-from harness.jumpcloud.emulator import Emulator
-from harness.otp.uri import OtpUri
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.otp.uri import OtpUri
 
 MSG_LOCKED = "Your account is locked. Contact your administrator."
 

@@ -8,7 +8,7 @@ import re
 import requests
 from portal_support import PASSWORD, Admin, PortalUser, text_of
 
-from harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.jumpcloud.emulator import Emulator
 
 FAILED = {"message": "Authentication failed."}
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from portal_support import PASSWORD, Admin, PortalUser, code_for
 
-from harness.clock import VirtualClock
-from harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.jumpcloud.emulator import Emulator
 
 
 def test_defaults_and_bad_values(admin: Admin) -> None:

@@ -7,9 +7,9 @@ import json
 
 from portal_support import PASSWORD, Admin, PortalUser, code_for
 
-from harness.clock import VirtualClock
-from harness.jumpcloud.emulator import Emulator
-from harness.otp.base32 import encode_base32
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.otp.base32 import encode_base32
 
 
 def test_resetmfa_forgets_the_old_key_and_a_new_enrollment_works(

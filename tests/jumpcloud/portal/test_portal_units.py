@@ -9,21 +9,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 from portal_support import START, decode_qr
 
-from harness.clock import VirtualClock
-from harness.jumpcloud.emulator import mail
-from harness.jumpcloud.emulator.models import DAY, EmulatorState, MailKind, SystemUser
-from harness.jumpcloud.emulator.portal_flows import Gate, mfa_gate
-from harness.jumpcloud.emulator.portal_pages import fragment, page
-from harness.jumpcloud.emulator.portal_totp import (
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.jumpcloud.emulator import mail
+from tokenrig.harness.jumpcloud.emulator.models import DAY, EmulatorState, MailKind, SystemUser
+from tokenrig.harness.jumpcloud.emulator.portal_flows import Gate, mfa_gate
+from tokenrig.harness.jumpcloud.emulator.portal_pages import fragment, page
+from tokenrig.harness.jumpcloud.emulator.portal_totp import (
     base32_key,
     check_code,
     new_totp_secret,
     otpauth_uri,
     qr_png,
 )
-from harness.otp.verifier import Outcome, TokenState
-from harness.otp.window import WindowPolicy
-from harness.secrets import Secret
+from tokenrig.harness.otp.verifier import Outcome, TokenState
+from tokenrig.harness.otp.window import WindowPolicy
+from tokenrig.harness.secrets import Secret
 
 
 def test_uri_shape_and_qr_round_trip() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from portal_support import PASSWORD, Admin, PortalUser, code_for, text_of
 
-from harness.clock import VirtualClock
-from harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.jumpcloud.emulator import Emulator
 
 
 def test_security_page_offers_setup_and_then_reads_active(

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness.rigs.rig import open_rig
+from tokenrig.harness.rigs.rig import open_rig
 
 
 def main(url: str, lock_dir: str) -> None:

@@ -10,7 +10,7 @@ import os
 import time
 from pathlib import Path
 
-from fixtures.jumpcloud import UserFactory
+from tokenrig.fixtures.jumpcloud import UserFactory
 
 
 def test_make_a_user_then_hang(jc_user: UserFactory) -> None:

@@ -26,7 +26,7 @@ def _tally(kind: str) -> None:
 
 
 def _seed(nbytes: int = 20) -> Any:
-    from harness.secrets import Secret
+    from tokenrig.harness.secrets import Secret
 
     if nbytes < len(SEED_PREFIX) + 2:
         return Secret(secrets.token_bytes(nbytes), kind="TOTP seed")
@@ -36,15 +36,15 @@ def _seed(nbytes: int = 20) -> Any:
 
 
 def _password() -> Any:
-    from harness.secrets import SecretText
+    from tokenrig.harness.secrets import SecretText
 
     _tally("password")
     return SecretText(f"Tr-{PASSWORD_MARK}{next(_numbers):05d}xq-9a", "portal password")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    import fixtures.enrollment as enrollment
-    import harness.jumpcloud.emulator.portal_flows as flows
+    import tokenrig.fixtures.enrollment as enrollment
+    import tokenrig.harness.jumpcloud.emulator.portal_flows as flows
 
     flows.new_totp_secret = _seed  # type: ignore[attr-defined]
     enrollment.new_password = _password

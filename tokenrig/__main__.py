@@ -1,0 +1,7 @@
+"""``python -m tokenrig`` runs the ``tokenrig`` command."""
+
+import sys
+
+from tokenrig.harness.cli.main import main
+
+sys.exit(main())

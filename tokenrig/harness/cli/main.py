@@ -1,0 +1,70 @@
+"""Entry point of the ``tokenrig`` command.
+
+Each sub-command lives in its own module exposing ``register(subparsers)``; the module sets
+``func`` on its parser, which receives the parsed arguments and returns the exit status.
+Exit statuses: 0 success, 1 a verdict or lookup failed, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+from tokenrig.harness import __version__
+
+# One line per sub-command module (tokenrig.harness.cli.<name>), in the order `--help` lists them.
+COMMAND_MODULES: tuple[str, ...] = (
+    "otp",
+    "sim",
+    "rigs",
+    "jumpcloud",
+    "qualify",
+    "report",
+    "burn",
+    "enroll",
+)
+
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line on stderr, exit status 2, no traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tokenrig",
+        description="Hardware-in-the-loop harness for programmable TOTP tokens.",
+    )
+    parser.add_argument("--version", action="version", version=f"tokenrig {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"tokenrig.harness.cli.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except UsageError as exc:
+        print(f"tokenrig {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"tokenrig {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    # Run through the package module so sub-commands and this file share one UsageError.
+    from tokenrig.harness.cli.main import main as package_main
+
+    sys.exit(package_main())

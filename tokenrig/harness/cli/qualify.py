@@ -1,0 +1,346 @@
+"""``tokenrig qualify``: qualify a batch of tokens, write records and a report.
+
+The qualification suite is pytest underneath (``tests/qualification``), so every pytest option
+passes through after ``--``; this command chooses the rig(s), the profile and the output
+directory, shows live progress per token, and turns the batch verdict into the exit status:
+0 every token passed, 1 any token failed (or is inconclusive: see
+tokenrig.harness.qualify.record), 2 a usage or configuration error (including an unreachable rig).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from tokenrig.harness.cli.main import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError
+from tokenrig.harness.cli.qualify_progress import LiveProgress
+from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.qualify.profile import ProfileError, load_profile
+from tokenrig.harness.qualify.rig_names import duplicate_rig_name
+from tokenrig.harness.qualify.seeds import (
+    SeedFileError,
+    SeedTarget,
+    check_seed_book,
+    load_seed_book,
+)
+from tokenrig.harness.reports.outputs import RECORDS_JSON, REPORT_HTML
+from tokenrig.harness.reports.tables import read_records_json
+from tokenrig.harness.rigs.config import RigConfig, RigFileError, SlotConfig
+from tokenrig.harness.rigs.rig import rig_config_for
+from tokenrig.harness.sim.factory import realistic_batch, sim_serial
+from tokenrig.harness.sim.faults import FAULTS
+from tokenrig.harness.sim.firmware import SimFirmware
+from tokenrig.harness.tokens.models import model
+
+ROOT = Path(__file__).resolve().parents[3]
+SUITE = ROOT / "tests" / "qualification"
+DEFAULT_RIG = ROOT / "rigs" / "sim.toml"
+SIM_MODELS = ("miniOTP-2", "miniOTP-3", "OTPC-P1", "OTPC-P2", "C301", "C302", "Molto2")
+SIM_BATCH_SEED = 2026
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "qualify",
+        help="qualify a batch of tokens (default: the simulated rig) and write a report",
+        description=(
+            "Run the qualification suite on every token of a rig and write records.json, "
+            "tokens.csv, JUnit XML, allure results and report.html. Exit 0 if every token "
+            "passed, 1 if any failed, 2 on a usage or configuration error. Arguments after "
+            "'--' go to pytest."
+        ),
+    )
+    parser.add_argument(
+        "--rig",
+        action="append",
+        default=[],
+        metavar="FILE|URL",
+        help="rig file or URL; repeat to qualify several rigs in one run (default: rigs/sim.toml)",
+    )
+    parser.add_argument("--sim", action="store_true", help="a fresh simulated batch (see --slots)")
+    parser.add_argument("--slots", type=int, default=None, metavar="N", help="with --sim: tokens")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SLOT=NAME",
+        help="simulated rigs: give the token in SLOT a firmware fault (tokenrig sim faults)",
+    )
+    parser.add_argument(
+        "--profile", default="qa", metavar="NAME|FILE", help="qa (default), vendor, or a file"
+    )
+    parser.add_argument("--seeds", metavar="FILE", help="CSV slot,secret,algorithm,period")
+    parser.add_argument("--out", metavar="DIR", help="output directory (reports/<UTC time>)")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel workers")
+    parser.add_argument(
+        "--real-time",
+        action="store_true",
+        help="drive simulated rigs over their serial path in real time (default: virtual time)",
+    )
+    parser.add_argument("--station", metavar="NAME", help="station name in the records")
+    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then pytest options")
+    parser.set_defaults(func=run_qualify)
+
+
+def parse_faults(specs: Sequence[str], slots: set[int]) -> dict[int, list[str]]:
+    faults: dict[int, list[str]] = {}
+    for spec in specs:
+        slot_text, sep, name = spec.partition("=")
+        if not sep or not slot_text.strip().isdigit():
+            raise UsageError(f"--fault {spec!r}: expected SLOT=NAME, e.g. 3=drift_out_of_spec")
+        slot = int(slot_text)
+        if slot not in slots:
+            raise UsageError(f"--fault {spec!r}: no slot {slot} (slots: {_ranges(slots)})")
+        if name not in FAULTS:
+            raise UsageError(f"--fault {spec!r}: unknown fault; known: {', '.join(FAULTS)}")
+        faults.setdefault(slot, []).append(name)
+    return faults
+
+
+def _ranges(slots: set[int]) -> str:
+    ordered = sorted(slots)
+    return f"{ordered[0]}..{ordered[-1]}" if ordered else "none"
+
+
+def sim_rig_toml(rig: RigConfig, faults: dict[int, list[str]]) -> str:
+    """A rig file for a simulated rig with ``faults`` added, as written to the output dir."""
+    lines = [
+        "# Simulated rig used by this run (written by tokenrig qualify).",
+        f'name = "{rig.name}"',
+        f'description = "{rig.description}"',
+        'url = "sim"',
+    ]
+    for slot in rig.slots:
+        names = [*slot.faults, *faults.get(slot.slot, [])]
+        lines += [
+            "",
+            "[[slots]]",
+            f"slot = {slot.slot}",
+            f'model = "{slot.model}"',
+            *([f'serial = "{slot.serial}"'] if slot.serial else []),
+            f'firmware = "{slot.firmware}"',
+            f"drift_ppm = {slot.drift_ppm!r}",
+            f"rtc_offset = {slot.rtc_offset!r}",
+            f"faults = [{', '.join(json.dumps(n) for n in names)}]",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def simulated_batch(count: int) -> RigConfig:
+    clock = VirtualClock()  # frozen: each token's factory clock offset reads back exactly
+    batch = realistic_batch(count, clock=clock, seed=SIM_BATCH_SEED, models=SIM_MODELS)
+    slots = tuple(
+        SlotConfig(
+            slot=i + 1,
+            model=fw.spec.name,
+            serial=fw.identity.serial,
+            drift_ppm=fw.drift_ppm,
+            rtc_offset=_rtc_offset(fw),
+        )
+        for i, fw in enumerate(batch)
+    )
+    return RigConfig(name="sim", url="sim", slots=slots, description=f"{count} simulated tokens")
+
+
+def _rtc_offset(firmware: SimFirmware) -> float:
+    return round(firmware.rtc_now() - firmware.clock.now(), 3)
+
+
+def _rig_configs(args: argparse.Namespace) -> list[RigConfig]:
+    """The rigs to qualify, read and checked before anything is written."""
+    if args.sim and args.rig:
+        raise UsageError("give either --sim or --rig, not both")
+    if args.slots is not None and not args.sim:
+        raise UsageError("--slots needs --sim (a rig file says how many slots it has)")
+    if args.sim:
+        count = 8 if args.slots is None else args.slots
+        if not 1 <= count <= 10_000:
+            raise UsageError(f"--slots {count}: expected 1..10000")
+        configs = [simulated_batch(count)]
+    else:
+        try:
+            configs = [rig_config_for(r) for r in args.rig] or [rig_config_for(DEFAULT_RIG)]
+        except RigFileError as exc:
+            raise UsageError(str(exc)) from None
+    duplicate = duplicate_rig_name(configs)
+    if duplicate:
+        raise UsageError(f"--rig: {duplicate}")
+    if args.fault and not all(c.is_sim for c in configs):
+        raise UsageError('--fault only applies to simulated rigs (url = "sim")')
+    if args.fault and len(configs) > 1:
+        raise UsageError("--fault needs a single simulated rig")
+    if args.fault:
+        parse_faults(args.fault, {s.slot for s in configs[0].slots})  # refuse bad slots now
+    if args.seeds and all(c.is_sim for c in configs):
+        # Simulated rigs say what is in every slot; a real rig is asked when the suite starts
+        # (which runs the same check before any token is touched).
+        targets = [
+            SeedTarget(c.name, s.slot, s.serial or sim_serial(model(s.model), s.slot), s.model)
+            for c in configs
+            for s in c.slots
+        ]
+        try:
+            check_seed_book(load_seed_book(args.seeds), targets)
+        except SeedFileError as exc:
+            raise UsageError(f"--seeds: {exc}") from None
+    return configs
+
+
+def _rig_targets(args: argparse.Namespace, configs: list[RigConfig], out: Path) -> list[Path | str]:
+    """The rig targets to pass to the suite; simulated ones are written into ``out``."""
+    targets: list[Path | str] = []
+    for index, config in enumerate(configs):
+        if config.is_sim and (args.sim or args.fault):
+            faults = parse_faults(args.fault, {s.slot for s in config.slots})
+            path = out / f"rig-{index + 1}-{config.name}.toml"
+            path.write_text(sim_rig_toml(config, faults), encoding="utf-8")
+            targets.append(path)
+        else:
+            targets.append(config.source or str(args.rig[index]))
+    return targets
+
+
+def _check_inputs(args: argparse.Namespace) -> None:
+    try:
+        load_profile(args.profile)
+    except ProfileError as exc:
+        raise UsageError(f"--profile: {exc}") from None
+    if args.seeds:
+        try:
+            load_seed_book(args.seeds)
+        except SeedFileError as exc:
+            raise UsageError(f"--seeds: {exc}") from None
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: expected 1 or more")
+    if not SUITE.is_dir():
+        raise UsageError(f"the qualification suite is missing ({SUITE}); run from a checkout")
+
+
+def default_out() -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("reports") / stamp
+
+
+def pytest_arguments(args: argparse.Namespace, out: Path, rigs: Sequence[Path | str]) -> list[str]:
+    extra = list(args.pytest_args)
+    if extra and extra[0] == "--":
+        extra = extra[1:]
+    argv = [
+        str(SUITE),
+        "--rootdir",
+        str(ROOT),
+        "-c",
+        str(ROOT / "pyproject.toml"),
+        "--profile",
+        str(args.profile),
+        "--qualify-out",
+        str(out),
+        "--junitxml",
+        str(out / "junit.xml"),
+        "--alluredir",
+        str(out / "allure-results"),
+        "-q",
+    ]
+    for rig in rigs:
+        argv += ["--qualify-rig", str(rig)]
+    if args.seeds:
+        argv += ["--seeds", str(args.seeds)]
+    if args.station:
+        argv += ["--station", str(args.station)]
+    if args.real_time:
+        argv.append("--real-time")
+    if args.jobs > 1:
+        argv += ["-n", str(args.jobs), "--dist", "loadgroup"]
+    return argv + extra
+
+
+def run_qualify(args: argparse.Namespace) -> int:
+    _check_inputs(args)
+    configs = _rig_configs(args)
+    out = Path(args.out) if args.out else default_out()
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot create the directory: {exc.strerror}") from None
+    rigs = _rig_targets(args, configs, out)
+    argv = pytest_arguments(args, out, rigs)
+    console = Console(file=sys.stdout)
+    progress = LiveProgress(console)
+    log_path = out / "pytest.log"
+    with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        try:
+            status = int(pytest.main(argv, plugins=[progress]))
+        finally:
+            progress.stop()
+    return _verdict(status, out, console, log_path)
+
+
+_EXCEPTION_PREFIX = re.compile(r"^E\s+(?:[\w.]+(?:Error|Exception)\w*: )?")
+
+
+def _cause(log_path: Path) -> str:
+    """The error pytest stopped on (its last ``E`` line), without the exception's class."""
+    lines = log_path.read_text(encoding="utf-8").splitlines()
+    errors = [line for line in lines if line.startswith("E ")]
+    if errors:
+        return _EXCEPTION_PREFIX.sub("", errors[-1]).strip()
+    return f"the suite was interrupted before any token was qualified; see {log_path}"
+
+
+def _verdict(status: int, out: Path, console: Console, log_path: Path) -> int:
+    records = out / RECORDS_JSON
+    if status in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR) or (
+        not records.exists()
+    ):
+        tail = log_path.read_text(encoding="utf-8").strip().splitlines()[-5:]
+        print(
+            f"tokenrig qualify: the suite did not run (pytest exit {status}); "
+            f"see {log_path}:\n  " + "\n  ".join(tail),
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if status == pytest.ExitCode.INTERRUPTED:
+        if not read_records_json(records).summary()["tokens"]:
+            # Stopped before any token was touched (collection failed: rig unreachable,
+            # seeds that do not fit the rig...): a setup error, said plainly.
+            print(f"tokenrig qualify: {_cause(log_path)}", file=sys.stderr)
+            return EXIT_USAGE
+        return 130
+    if status == pytest.ExitCode.NO_TESTS_COLLECTED:
+        print("tokenrig qualify: no tokens to qualify", file=sys.stderr)
+        return EXIT_USAGE
+    batch = read_records_json(records)
+    summary = batch.summary()
+    if not summary["tokens"]:
+        print(
+            f"tokenrig qualify: the suite ran but recorded no token (pytest exit {status}); "
+            f"see {log_path}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    passed = batch.passed and status == pytest.ExitCode.OK
+    # Only unjudged tokens left (slow rig): not a pass, but no token was found defective.
+    unjudged = not passed and not summary["failed"] and summary["inconclusive"] > 0
+    word, colour = (
+        ("PASS", "green") if passed else ("INCONCLUSIVE", "yellow") if unjudged else ("FAIL", "red")
+    )
+    console.print(
+        f"[bold {colour}]{word}[/]: {summary['tokens']} tokens, "
+        f"{summary['passed']} passed, {summary['failed']} failed, "
+        f"{summary['marginal']} marginal, {summary['inconclusive']} inconclusive "
+        f"— {out / REPORT_HTML}",
+        highlight=False,
+    )
+    return EXIT_OK if passed else EXIT_FAIL

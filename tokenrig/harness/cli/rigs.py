@@ -1,0 +1,77 @@
+"""``tokenrig rigs``: the configured rigs, and which rigs and tokens are on the USB bus.
+
+A bad rig file stops the listing with its file, key and reason (exit 2): a typo in a rig file
+should be found here, not halfway through a nightly run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from tokenrig.harness.cli.main import EXIT_OK, UsageError
+from tokenrig.harness.rigs.config import RigConfig, RigFileError, load_rig_file
+from tokenrig.harness.rigs.usb import UsbUnavailable, discover
+
+RIGS_DIR_ENV = "TOKENRIG_RIGS"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("rigs", help="list configured rigs and USB rigs/tokens")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help=f"directory of rig files (default: ${RIGS_DIR_ENV}, else ./rigs)",
+    )
+    parser.add_argument("--no-usb", action="store_true", help="skip USB discovery")
+    parser.set_defaults(func=run)
+
+
+def load_rigs(directory: Path) -> list[RigConfig]:
+    """Every ``*.toml`` under ``directory`` (examples included), each validated."""
+    if not directory.is_dir():
+        raise UsageError(f"{directory}: no such rig directory")
+    configs = []
+    for path in sorted(directory.rglob("*.toml")):
+        try:
+            configs.append(load_rig_file(path))
+        except RigFileError as exc:
+            raise UsageError(str(exc)) from None
+    return configs
+
+
+def describe(config: RigConfig) -> str:
+    where = config.url if config.url else f"usb {config.usb}"
+    models = ", ".join(f"{s.slot}:{s.model}" for s in config.slots) or "slots not listed"
+    return f"{config.name:<20} {where:<40} {models}  ({config.source})"
+
+
+def listing(configs: list[RigConfig], *, usb: bool = True, backend: Any = None) -> list[str]:
+    lines = ["configured rigs:"]
+    lines += [f"  {describe(c)}" for c in configs] or ["  (none)"]
+    if not usb:
+        return lines
+    lines.append("USB devices:")
+    try:
+        devices = discover(configs, backend=backend)
+    except UsbUnavailable as exc:
+        return [*lines, f"  (not available: {exc})"]
+    if not devices:
+        lines.append("  (no rig or token found)")
+    for dev in devices:
+        name = " ".join(x for x in (dev.manufacturer, dev.product) if x) or "-"
+        lines.append(
+            f"  {dev.ids}  serial {dev.serial or '-'}  bus {dev.bus} addr {dev.address}  "
+            f"{dev.kind}  [{name}]"
+        )
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    directory = args.dir or Path(os.environ.get(RIGS_DIR_ENV) or "rigs")
+    for line in listing(load_rigs(directory), usb=not args.no_usb):
+        print(line)
+    return EXIT_OK

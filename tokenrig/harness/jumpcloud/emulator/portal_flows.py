@@ -1,0 +1,357 @@
+"""What the emulated User Portal does, apart from HTTP: log in, owe a TOTP code, the MFA gate
+(grace period, "Set Up Later", lock-out after it), TOTP enrollment and lock-out after wrong
+codes, and activation with a new password.
+
+The HTML pages and the JSON calls in ``portal.py`` both call these functions, so a browser and
+an API-level client walk exactly the same rules. Every function takes ``state.lock`` itself.
+
+Rules the real service does not document are emulator choices, kept in one place:
+
+* wrong passwords lock the account after the org's ``passwordPolicy.maxLoginAttempts`` (when
+  ``enableMaxLoginAttempts``); wrong TOTP codes (at enrollment or login) after
+  ``PortalPolicy.max_failed_codes``; a locked account unlocks itself after the org's
+  ``lockoutTimeInSeconds``, or at once through the console's ``unlock``;
+* a TOTP code is asked at login only while the org's TOTP factor is switched on;
+* when MFA is required and the grace period is over (or there is none), the user cannot log
+  in to the portal at all until an admin runs ``resetmfa`` (which starts a new period).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from tokenrig.harness.jumpcloud.emulator.models import (
+    DAY,
+    EmulatorError,
+    EmulatorState,
+    SystemUser,
+    check_password,
+)
+from tokenrig.harness.jumpcloud.emulator.portal_state import PortalSession, Stage
+from tokenrig.harness.jumpcloud.emulator.portal_totp import check_code, new_totp_secret
+from tokenrig.harness.jumpcloud.emulator.user_schema import PasswordPolicyError
+from tokenrig.harness.jumpcloud.emulator.user_schema import check_password as check_password_policy
+from tokenrig.harness.jumpcloud.objects import UserState
+from tokenrig.harness.otp.window import WindowPolicy
+from tokenrig.harness.secrets import Secret
+
+HOME = "/userconsole/"
+MFA_SETUP = "/userconsole/mfa/setup"
+
+MSG_AUTH_FAILED = "Authentication failed."
+MSG_MFA_REQUIRED = "MFA required."
+MSG_LOCKED = "Your account is locked. Contact your administrator."
+MSG_ENROLLMENT_EXPIRED = (
+    "Your multi-factor authentication enrollment period has expired. Contact your administrator."
+)
+MSG_ENROLLED = "Authenticator App Enrollment Successful!"
+MSG_WRONG_CODE = "The code is not valid. Try again with the current code from your app."
+
+
+class Gate(StrEnum):
+    """Where a signed-in user stands with the admin's "Require MFA for User Portal"."""
+
+    OPEN = "open"
+    """No requirement, TOTP already set up, or the org's TOTP factor is off."""
+    GRACE = "grace"
+    """Required, not set up, days remain: the setup page with "Set Up Later"."""
+    EXPIRED = "expired"
+    """Required, not set up, no days remain: locked out of the portal."""
+
+
+@dataclass(frozen=True)
+class MfaGate:
+    gate: Gate
+    days_remaining: int = 0
+    until: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "gate": str(self.gate),
+            "daysRemaining": self.days_remaining if self.gate is Gate.GRACE else None,
+            "canSetUpLater": self.gate is Gate.GRACE,
+        }
+
+
+def mfa_gate(state: EmulatorState, user: SystemUser) -> MfaGate:
+    """The user's gate now. Days remaining round up: 1.2 days left reads "2 days"."""
+    with state.lock:
+        if (
+            not user.enable_user_portal_multifactor
+            or user.totp_enabled
+            or not state.org_of(user).totp_enabled
+        ):
+            return MfaGate(Gate.OPEN)
+        if state.enrollment_expired(user) or user.mfa_exclusion_until is None:
+            return MfaGate(Gate.EXPIRED)
+        left = user.mfa_exclusion_until - state.now()
+        return MfaGate(Gate.GRACE, max(1, math.ceil(left / DAY)), user.mfa_exclusion_until)
+
+
+def totp_due(state: EmulatorState, user: SystemUser) -> bool:
+    """A code is asked at login when the user has TOTP and the org's factor is on."""
+    return user.totp_enabled and state.org_of(user).totp_enabled
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    MFA_REQUIRED = "mfa_required"
+    FAILED = "failed"
+    LOCKED = "locked"
+    ENROLLMENT_EXPIRED = "enrollment_expired"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: Outcome
+    redirect_to: str = ""
+
+    def to_json(self) -> tuple[int, dict[str, Any]]:
+        """``(status, body)`` as ``/userconsole/auth`` answers."""
+        if self.outcome is Outcome.OK:
+            return 200, {"redirectTo": self.redirect_to}
+        if self.outcome is Outcome.MFA_REQUIRED:
+            return 401, {
+                "message": MSG_MFA_REQUIRED,
+                "factors": [{"type": "totp", "status": "available"}],
+            }
+        message = {
+            Outcome.FAILED: MSG_AUTH_FAILED,
+            Outcome.LOCKED: MSG_LOCKED,
+            Outcome.ENROLLMENT_EXPIRED: MSG_ENROLLMENT_EXPIRED,
+        }[self.outcome]
+        return 401, {"message": message}
+
+
+def _password_policy(state: EmulatorState, user: SystemUser) -> dict[str, Any]:
+    policy = state.org_of(user).settings.get("passwordPolicy")
+    return policy if isinstance(policy, dict) else {}
+
+
+def _lock(state: EmulatorState, user: SystemUser) -> None:
+    user.account_locked = True
+    user.account_locked_date = state.now()
+    user.pending_totp_secret = None
+    state.portal.end_sessions_of(user.id)
+
+
+def unlock_if_lockout_over(state: EmulatorState, user: SystemUser) -> None:
+    """Lift a lock older than the org's ``lockoutTimeInSeconds`` (the service's auto-unlock)."""
+    if not user.account_locked or user.account_locked_date is None:
+        return
+    seconds = _password_policy(state, user).get("lockoutTimeInSeconds")
+    if isinstance(seconds, int | float) and state.now() >= user.account_locked_date + seconds:
+        user.account_locked = False
+        user.account_locked_date = None
+        user.bad_login_attempts = 0
+        user.totp_failed_attempts = 0
+
+
+def _count_bad_password(state: EmulatorState, user: SystemUser) -> None:
+    user.bad_login_attempts += 1
+    policy = _password_policy(state, user)
+    limit = policy.get("maxLoginAttempts")
+    if not policy.get("enableMaxLoginAttempts") or not isinstance(limit, int) or limit < 1:
+        return
+    if user.bad_login_attempts >= limit:
+        _lock(state, user)
+
+
+def _count_bad_code(state: EmulatorState, user: SystemUser) -> bool:
+    """Count a wrong TOTP code; True when that locked the account."""
+    user.totp_failed_attempts += 1
+    if user.totp_failed_attempts >= state.portal.policy.max_failed_codes:
+        _lock(state, user)
+        return True
+    return False
+
+
+def _window(state: EmulatorState) -> WindowPolicy:
+    return WindowPolicy.symmetric(state.portal.policy.totp_window)
+
+
+def _accept_code(state: EmulatorState, user: SystemUser, secret: Secret, otp: str) -> bool:
+    """Check ``otp`` against ``secret``; on success remember its step (replay) and drift."""
+    memory = state.portal.token_memory(secret.fingerprint)
+    memory.last_counter = -1 if user.last_totp_step is None else user.last_totp_step
+    verdict = check_code(secret, otp, state.now(), policy=_window(state), memory=memory)
+    if not verdict.accepted:
+        return False
+    user.last_totp_step = verdict.counter
+    return True
+
+
+def _portal_user(state: EmulatorState, email: str) -> SystemUser | None:
+    """The user who may log in with ``email``: existing, activated (has a password), not
+    suspended. Others get the same "Authentication failed." as a wrong password."""
+    user = state.find_user_by_email(email) if email else None
+    if user is None or not user.activated or user.state is not UserState.ACTIVATED:
+        return None
+    return user
+
+
+def _finish_login(
+    state: EmulatorState, session: PortalSession, user: SystemUser, *, code_accepted: bool
+) -> LoginResult:
+    gate = mfa_gate(state, user)
+    if gate.gate is Gate.EXPIRED:
+        session.sign_out()
+        return LoginResult(Outcome.ENROLLMENT_EXPIRED)
+    user.bad_login_attempts = 0
+    if code_accepted:  # a password alone does not wipe out wrong codes (enrollment included)
+        user.totp_failed_attempts = 0
+    session.sign_in(user.id)
+    session.mfa_deferred = False
+    return LoginResult(Outcome.OK, MFA_SETUP if gate.gate is Gate.GRACE else HOME)
+
+
+def login(
+    state: EmulatorState, session: PortalSession, email: str, password: str, otp: str | None
+) -> LoginResult:
+    """``POST /userconsole/auth``: password, then the TOTP code when one is due."""
+    with state.lock:
+        session.sign_out()
+        user = _portal_user(state, email)
+        if user is None:
+            return LoginResult(Outcome.FAILED)
+        unlock_if_lockout_over(state, user)
+        if not check_password(user.password_hash, password):
+            if not user.account_locked:
+                _count_bad_password(state, user)
+            return LoginResult(Outcome.FAILED)
+        if user.account_locked:
+            return LoginResult(Outcome.LOCKED)
+        if totp_due(state, user):
+            assert user.totp_secret is not None
+            if otp and not _accept_code(state, user, user.totp_secret, otp):
+                if _count_bad_code(state, user):
+                    return LoginResult(Outcome.LOCKED)
+                otp = None
+            if not otp:
+                session.await_totp(user.id)
+                return LoginResult(Outcome.MFA_REQUIRED)
+            return _finish_login(state, session, user, code_accepted=True)
+        return _finish_login(state, session, user, code_accepted=False)
+
+
+def login_totp(state: EmulatorState, session: PortalSession, otp: str) -> LoginResult:
+    """``POST /userconsole/auth/totp``: the code owed after a password was accepted."""
+    with state.lock:
+        user = state.users.get(session.user_id or "")
+        if session.user_id is None or user is None or session.stage is not Stage.MFA_PENDING:
+            return LoginResult(Outcome.FAILED)
+        if user.account_locked or user.totp_secret is None or user.state is not UserState.ACTIVATED:
+            session.sign_out()
+            return LoginResult(Outcome.LOCKED if user.account_locked else Outcome.FAILED)
+        if not _accept_code(state, user, user.totp_secret, otp):
+            if _count_bad_code(state, user):
+                session.sign_out()
+                return LoginResult(Outcome.LOCKED)
+            return LoginResult(Outcome.FAILED)
+        return _finish_login(state, session, user, code_accepted=True)
+
+
+def signed_in_user(state: EmulatorState, session: PortalSession | None) -> SystemUser | None:
+    """The session's user if it may still use the portal; signs the session out otherwise
+    (user deleted, suspended or locked since the login)."""
+    if session is None or session.stage is not Stage.SIGNED_IN:
+        return None
+    with state.lock:
+        user = state.users.get(session.user_id or "")
+        if user is None or user.state is not UserState.ACTIVATED or user.account_locked:
+            session.sign_out()
+            return None
+        return user
+
+
+def defer_setup(state: EmulatorState, session: PortalSession, user: SystemUser) -> MfaGate:
+    """The "Set Up Later" button: allowed only while days remain."""
+    with state.lock:
+        gate = mfa_gate(state, user)
+        if gate.gate is not Gate.GRACE:
+            raise EmulatorError("Set Up Later is only possible during the enrollment period.", 403)
+        session.mfa_deferred = True
+        return gate
+
+
+def start_totp(state: EmulatorState, user: SystemUser) -> Secret:
+    """The "I Have the App" button: a new seed, pending until a first code confirms it."""
+    with state.lock:
+        if not state.org_of(user).totp_enabled:
+            raise EmulatorError("Your organization has not enabled the authenticator app.", 403)
+        if user.totp_enabled:
+            raise EmulatorError("Authenticator App is already active on your account.", 409)
+        secret = new_totp_secret(state.portal.policy.totp_secret_bytes)
+        state.start_totp_enrollment(user, secret)
+        return secret
+
+
+class VerifyOutcome(StrEnum):
+    ENROLLED = "enrolled"
+    WRONG_CODE = "wrong_code"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    outcome: VerifyOutcome
+    attempts_remaining: int = 0
+
+
+def verify_totp(state: EmulatorState, user: SystemUser, otp: str) -> VerifyResult:
+    """The "Verify Your Account" form: the first code confirms the pending seed."""
+    with state.lock:
+        pending = user.pending_totp_secret
+        if pending is None:
+            raise EmulatorError("No authenticator app setup is in progress.", 409)
+        if _accept_code(state, user, pending, otp):
+            state.complete_totp_enrollment(user)
+            return VerifyResult(VerifyOutcome.ENROLLED)
+        if _count_bad_code(state, user):
+            return VerifyResult(VerifyOutcome.LOCKED)
+        remaining = state.portal.policy.max_failed_codes - user.totp_failed_attempts
+        return VerifyResult(VerifyOutcome.WRONG_CODE, remaining)
+
+
+def activation_user(state: EmulatorState, token: str) -> SystemUser:
+    """The user an activation/reset link belongs to, without using the link up."""
+    with state.lock:
+        entry = state.activation_tokens.get(token)
+        if entry is None or entry[1] <= state.now() or entry[0] not in state.users:
+            raise EmulatorError("Activation code has either already been used or has expired.", 410)
+        return state.users[entry[0]]
+
+
+_POLICY_WORDS = {
+    "minLength": "at least 8 characters",
+    "alphabetic": "a letter",
+    "numeric": "a digit",
+}
+
+
+def password_problem(password: str, confirm: str) -> str | None:
+    """Why a new password is refused (the console's password policy, then the confirmation)."""
+    try:
+        check_password_policy(password, True)
+    except PasswordPolicyError as exc:
+        needs = ", ".join(_POLICY_WORDS.get(problem, problem) for problem in exc.problems)
+        return f"Password does not meet the password policy: it needs {needs}."
+    if password != confirm:
+        return "Passwords do not match."
+    return None
+
+
+def activate(state: EmulatorState, token: str, password: str, confirm: str) -> SystemUser:
+    """Set the password from an activation or reset link; the link is then used up."""
+    problem = password_problem(password, confirm)
+    with state.lock:
+        activation_user(state, token)
+        if problem is not None:
+            raise EmulatorError(problem, 400)
+        user = state.redeem_activation_token(token)
+        state.set_password(user, password)
+        state.portal.end_sessions_of(user.id)
+        return user

@@ -1,0 +1,444 @@
+"""The qualification procedures: plain functions of a :class:`ProcedureContext`.
+
+Each one exercises one promise a token makes (codes right after a burn, RFC vectors on the
+device, the display at a step boundary, the clock after a sync, drift, seed lengths, the
+restricted-sync rule, power-cycle persistence, roll-overs) and leaves measurements and, when
+the promise is broken, a finding that names the defect. They never assert: the pytest suite
+turns a procedure's failures into a failed test, a bench script can print them instead.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Callable
+
+from tokenrig.harness.otp.drift import estimate_drift
+from tokenrig.harness.otp.hotp import Algorithm, hotp, step_start, time_step
+from tokenrig.harness.otp.offset import OffsetEstimate
+from tokenrig.harness.otp.window import PRESETS
+from tokenrig.harness.qualify import observe
+from tokenrig.harness.qualify.catalogue import definition
+from tokenrig.harness.qualify.context import ProcedureContext, SoakStart, Sync
+from tokenrig.harness.secrets import Secret
+from tokenrig.harness.tokens.base import (
+    BurnRequest,
+    InfrastructureError,
+    SeedState,
+    TokenError,
+    Unsupported,
+)
+from tokenrig.harness.tokens.nfc_token import measure_clock_offset
+
+SEED_LENGTHS = (1, 10, 16, 20, 32, 48, 63)
+ROLLOVER_2038 = 2**31  # 2038-01-19T03:14:08Z: signed 32-bit time turns negative
+ROLLOVER_2106 = 2**32  # 2106-02-07T06:28:16Z: unsigned 32-bit time wraps to 1970
+MAX_DAYS = 36500.0  # a drift-free token is reported as "a century"
+_ROLLOVER_LEAD = 3  # seconds before the roll-over the clock is set to
+OFFSET_TRIES = 3  # display timings per clock_offset before a coarse one is inconclusive
+
+# RFC 6238 Appendix B (8-digit codes; a 6-digit token shows the last six digits).
+RFC6238_SEEDS = {
+    Algorithm.SHA1: b"12345678901234567890",
+    Algorithm.SHA256: b"12345678901234567890123456789012",
+}
+RFC6238_VECTORS: dict[Algorithm, tuple[tuple[int, str], ...]] = {
+    Algorithm.SHA1: (
+        (59, "94287082"),
+        (1111111109, "07081804"),
+        (1111111111, "14050471"),
+        (1234567890, "89005924"),
+        (2000000000, "69279037"),
+        (20000000000, "65353130"),
+    ),
+    Algorithm.SHA256: (
+        (59, "46119246"),
+        (1111111109, "68084774"),
+        (1111111111, "67062674"),
+        (1234567890, "91819424"),
+        (2000000000, "90698825"),
+        (20000000000, "77737706"),
+    ),
+}
+_U32_MAX = 2**32 - 1
+
+
+def _fresh(length: int = 20) -> Secret:
+    return Secret(secrets.token_bytes(length), kind="seed")
+
+
+def _configs(ctx: ProcedureContext) -> list[tuple[Algorithm, int]]:
+    spec = ctx.token.spec
+    if ctx.profile.burn_configs == "all":
+        return [(a, p) for a in spec.algorithms for p in spec.periods]
+    return [(ctx.seed.algorithm, ctx.seed.period)]
+
+
+def _read_and_check(ctx: ProcedureContext, sync: Sync) -> str | None:
+    return observe.check_reading(ctx, sync, observe.read_code(ctx))
+
+
+def burn(ctx: ProcedureContext) -> None:
+    """Burn, power-cycle, press: the code must match RFC 6238 for every configuration tested."""
+    slot_config = (ctx.seed.algorithm, ctx.seed.period)
+    for algorithm, period in _configs(ctx):
+        # The slot's own seed for its own configuration; fresh seeds for the others.
+        secret = ctx.seed.secret if (algorithm, period) == slot_config else _fresh()
+        sync = observe.burn(ctx, secret, algorithm=algorithm, period=period)
+        defect = _read_and_check(ctx, sync)
+        ctx.measure(f"burn.code_mismatches[{algorithm.value}/{period}s]", defect is not None)
+        if defect:
+            ctx.find(defect)
+
+
+def leading_zero(ctx: ProcedureContext) -> None:
+    """Set the clock to a step whose code starts with 0: all six digits must show.
+
+    The step is at least ten steps from now, so a token that ignores the written clock shows
+    another code and is caught here too.
+    """
+    secret = _fresh()
+    key = secret.reveal()
+    step = time_step(ctx.clock.now()) + 10
+    while hotp(key, step)[0] != "0":
+        step += 1
+    sync = observe.burn(ctx, secret, clock_time=step_start(step))
+    defect = _read_and_check(ctx, sync)
+    ctx.measure("display.leading_zero_mismatches", defect is not None)
+    if defect:
+        ctx.find(defect)
+
+
+def rfc6238(ctx: ProcedureContext) -> None:
+    """RFC 6238 Appendix B on the device: the clock is set to the start of each vector's step
+    (the same step, so the same code, with a whole step of margin to read it)."""
+    wrong: dict[str, list[str]] = {}
+    for algorithm, vectors in RFC6238_VECTORS.items():
+        if algorithm not in ctx.token.spec.algorithms:
+            continue
+        secret = Secret(RFC6238_SEEDS[algorithm], kind="seed")
+        for vector_time, code8 in vectors:
+            if vector_time > _U32_MAX:
+                continue  # a 32-bit clock cannot be set there; roll-overs cover the far future
+            sync = observe.burn(
+                ctx, secret, algorithm=algorithm, clock_time=step_start(time_step(vector_time))
+            )
+            reading = observe.read_code(ctx)
+            if reading.code != code8[-6:]:
+                defect = observe.check_reading(ctx, sync, reading) or "wrong code"
+                wrong.setdefault(defect, []).append(f"{algorithm.value} T={vector_time}")
+    for defect, where in wrong.items():
+        ctx.find(f"RFC 6238 vectors wrong ({', '.join(where)}): {defect}")
+    mismatches = sum(len(where) for where in wrong.values())
+    ctx.measure("rfc6238.vector_mismatches", mismatches)
+
+
+def step_boundary(ctx: ProcedureContext) -> None:
+    """Keep the display on across a step boundary: the code must change to the next step's."""
+    sync = observe.burn_slot_seed(ctx, before_boundary=True)
+    period = sync.burned.period
+    margin = max(1.0, 4 * ctx.timing.fine + ctx.timing.lead / 2)
+    tolerance = min(margin / 2, 0.5)
+    # The first boundary there is still time to read before (a slow burn may have used up
+    # the lead the sync left).
+    now_token = sync.token_time(ctx.clock.now())
+    boundary_token = math.ceil((now_token + margin) / period) * period
+    boundary_host = sync.host_time(boundary_token)
+    ctx.clock.sleep(boundary_host - margin - ctx.clock.now())
+    before = observe.read_code(ctx)  # pressed once, then only read
+    ctx.clock.sleep(boundary_host + margin - ctx.clock.now())
+    after = ctx.token.read_display()
+    ctx.clock.sleep(period / 3)
+    later = ctx.token.read_display()
+    stale = 0
+    defect_before = observe.check_reading(ctx, sync, before, tolerance=tolerance)
+    if defect_before:
+        ctx.find(defect_before)
+    else:
+        for reading in (after, later):
+            if reading.code is not None and reading.code == before.code:
+                stale += 1
+            elif (
+                defect := observe.check_reading(ctx, sync, reading, tolerance=tolerance)
+            ) is not None:
+                stale += 1
+                ctx.find(f"after the step boundary: {defect}")
+        if stale and after.code == before.code:
+            ctx.find("display does not update at the step boundary while on (code frozen)")
+    ctx.measure("step_boundary.stale_reads", stale)
+
+
+def clock_offset(ctx: ProcedureContext) -> None:
+    """Clock right after a sync: from the moment the display changes, and over NFC if readable."""
+    sync = observe.burn_slot_seed(ctx, before_boundary=True)
+    try:
+        sync, obs = _precise_offset(ctx, sync)
+    except observe.ObservationError as exc:
+        ctx.find(f"clock offset cannot be measured: {exc}")
+    else:
+        ctx.record.offset_series[:] = [(0.0, obs.offset)]
+        ctx.soak_start = SoakStart(sync, OffsetEstimate(obs.host_time, obs.offset, obs.resolution))
+        m = ctx.measure("clock.offset_after_sync", obs.offset)
+        limit = ctx.profile.limits_for("clock.offset_resolution").high
+        if limit is not None and obs.resolution > limit:
+            # The harness could not time the display finely enough (slow round trips): that
+            # says nothing about the token, so it is neither passed nor failed on it.
+            ctx.inconclusive(
+                f"clock.offset_resolution: the display change could only be timed to "
+                f"±{obs.resolution * 1000:.0f} ms after {OFFSET_TRIES} tries (limit "
+                f"{limit * 1000:.0f} ms); the rig's round trips are too slow to judge the "
+                "offset that finely; not a token defect"
+            )
+        else:
+            ctx.measure("clock.offset_resolution", obs.resolution)
+        if m.outcome.value == "fail":
+            ctx.find(_offset_defect(obs.offset, sync.burned.period))
+    _nfc_offset(ctx, sync)
+    try:
+        token_clock = ctx.token.read_clock()
+    except Unsupported:
+        ctx.record.procedures.setdefault("clock_read", "unsupported")
+        return
+    ctx.measure("clock.read_offset_after_sync", token_clock - sync.token_time(ctx.clock.now()))
+
+
+def _nfc_offset(ctx: ProcedureContext, sync: Sync) -> None:
+    """One more view of the clock: the Token2 info APDU through the rig, whole seconds."""
+    if ctx.nfc_clock is None:
+        return
+    try:
+        read = measure_clock_offset(ctx.nfc_clock, ctx.clock)
+    except Unsupported:  # this rig or slot passes no APDUs through
+        ctx.record.procedures.setdefault("clock_nfc", "unsupported")
+        return
+    # Against where the sync put the clock, like the display measurement (its host axis).
+    offset = read.token_utc + 0.5 - sync.token_time(read.host_time)
+    m = ctx.measure("clock.nfc_offset_after_sync", offset)
+    ctx.measure("clock.nfc_offset_resolution", read.uncertainty)
+    if m.outcome.value == "fail":
+        ctx.find(
+            f"the clock read over NFC is {offset:+.1f} s (±{read.uncertainty:.1f}) from where "
+            "the sync put it"
+        )
+
+
+def _precise_offset(ctx: ProcedureContext, sync: Sync) -> tuple[Sync, observe.OffsetObservation]:
+    """The offset from the display, retaken (at most ``OFFSET_TRIES`` in all) while its
+    resolution is coarser than the profile asks: a few slow round trips at the wrong moment
+    should not decide. A retake syncs again just before a boundary (seconds, not the whole
+    step the next boundary of this sync is away); the last sync is the one the soak uses."""
+    limit = ctx.profile.limits_for("clock.offset_resolution").high
+    obs = observe.observe_offset(ctx, sync, prior=0.0, prior_unc=ctx.timing.lead / 2)
+    for _ in range(OFFSET_TRIES - 1):
+        if limit is None or obs.resolution <= limit:
+            break
+        sync = observe.burn_slot_seed(ctx, before_boundary=True)
+        obs = observe.observe_offset(ctx, sync, prior=0.0, prior_unc=ctx.timing.lead / 2)
+    return sync, obs
+
+
+def _offset_defect(offset: float, period: int) -> str:
+    if abs(offset - period / 2) < 1.0:
+        return "counter rounded instead of floored: the code changes in the middle of a step"
+    if abs(abs(offset) - period) < 1.0:
+        side = "next" if offset > 0 else "previous"
+        return f"off-by-one step: at each step boundary the display shows the {side} step's code"
+    return f"token clock is {offset:+.3f} s off right after a sync (clock not set by the sync?)"
+
+
+def drift(ctx: ProcedureContext) -> None:
+    """Offsets over a soak, a least-squares drift, and the days until the verifier's window.
+
+    In virtual time the soak runs here, samples spread over it. In real time it continues
+    from the sync ``clock_offset`` left (the suite runs each procedure for every token before
+    the next procedure, so all tokens of a rig soak at once and a batch takes the soak once,
+    not once per token) and ends with one more timed display change.
+    """
+    try:
+        if ctx.virtual_time:
+            sync, samples = _soak_spread(ctx)
+        else:
+            sync, samples = _soak_continued(ctx)
+    except observe.ObservationError as exc:
+        ctx.find(f"drift cannot be measured: {exc}")
+        return
+    start = samples[0].host_time
+    ctx.record.offset_series[:] = [((x.host_time - start) / 86400, x.offset) for x in samples]
+    fit = estimate_drift(samples)
+    m = ctx.measure("drift.ppm", fit.ppm)
+    ctx.measure("drift.ppm_uncertainty", fit.uncertainty_ppm)
+    if m.outcome.value == "fail":
+        ctx.find(
+            f"clock drifts {fit.ppm:+.1f} ppm (±{fit.uncertainty_ppm:.2f}), "
+            f"beyond the {_limits_text(ctx, 'drift.ppm')} limit"
+        )
+    # From the sync, with the drift one standard error on the pessimistic side.
+    days = fit.days_until_outside(
+        PRESETS[ctx.profile.verifier], sync.burned.period, at=samples[0].host_time, sigmas=1.0
+    )
+    m = ctx.measure("window.days_in_window", min(days, MAX_DAYS))
+    if m.outcome.value == "fail":
+        ctx.find(
+            f"predicted to leave the {ctx.profile.verifier} window after {days:.1f} days "
+            f"(limit {_limits_text(ctx, 'window.days_in_window')})"
+        )
+
+
+def _soak_spread(ctx: ProcedureContext) -> tuple[Sync, list[OffsetEstimate]]:
+    soak = ctx.profile.soak
+    sync = observe.burn_slot_seed(ctx, before_boundary=True)
+    start = ctx.clock.now()
+    interval = soak.virtual / (soak.samples - 1)
+    samples: list[OffsetEstimate] = []
+    prior, prior_unc = 0.0, ctx.timing.lead / 2
+    for i in range(soak.samples):
+        if i:
+            ctx.clock.sleep(start + interval * i - ctx.clock.now())
+            # Up to 500 ppm since the last sample: beyond a quarter step, find the boundary anew.
+            prior_unc = 500e-6 * interval + 0.1
+        obs = observe.observe_offset(ctx, sync, prior=prior, prior_unc=prior_unc)
+        samples.append(OffsetEstimate(obs.host_time, obs.offset, obs.resolution))
+        prior = obs.offset
+    return sync, samples
+
+
+def _soak_continued(ctx: ProcedureContext) -> tuple[Sync, list[OffsetEstimate]]:
+    begun = ctx.soak_start
+    if begun is None:  # clock_offset did not run (or could not measure): start here
+        sync = observe.burn_slot_seed(ctx, before_boundary=True)
+        obs = observe.observe_offset(ctx, sync, prior=0.0, prior_unc=ctx.timing.lead / 2)
+        begun = SoakStart(sync, OffsetEstimate(obs.host_time, obs.offset, obs.resolution))
+    first = begun.offset
+    # Whole periods: the first sample was a display change, so the end is one too, and the
+    # last watch starts just before it instead of waiting up to a step for the next.
+    period = begun.sync.burned.period
+    duration = math.ceil(ctx.profile.soak.real / period) * period
+    ctx.clock.sleep(first.host_time + duration - 2.0 - ctx.clock.now())
+    obs = observe.observe_offset(
+        ctx, begun.sync, prior=first.offset, prior_unc=500e-6 * duration + 0.1
+    )
+    return begun.sync, [first, OffsetEstimate(obs.host_time, obs.offset, obs.resolution)]
+
+
+def _limits_text(ctx: ProcedureContext, name: str) -> str:
+    return ctx.profile.limits_for(name).describe(definition(name).unit)
+
+
+def seed_lengths(ctx: ProcedureContext) -> None:
+    """Every seed length from 1 to the model's maximum works; one byte more is refused."""
+    spec = ctx.token.spec
+    wrong = 0
+    for length in SEED_LENGTHS:
+        if length > spec.seed_max:
+            continue
+        sync = observe.burn(ctx, _fresh(length))
+        defect = _read_and_check(ctx, sync)
+        if defect:
+            wrong += 1
+            ctx.find(defect)
+    ctx.measure("seed_length.mismatches", wrong)
+    oversize = spec.seed_max + 1
+    try:
+        # Past the host-side model check: the token (or rig) itself must refuse it.
+        observe.burn(ctx, _fresh(oversize), check=False)
+    except (InfrastructureError, Unsupported):
+        raise  # the rig broke, or the path cannot carry the request: no verdict either way
+    except TokenError:
+        accepted = 0  # the device refused it, as it must
+    else:
+        accepted = 1
+        ctx.find(f"a {oversize}-byte seed was accepted (the model's maximum is {spec.seed_max})")
+    ctx.measure("seed_length.oversize_accepted", accepted)
+
+
+def restricted_sync(ctx: ProcedureContext) -> None:
+    """A time-only write erases the seed exactly on restricted-sync models, keeps it elsewhere."""
+    spec = ctx.token.spec
+    sync = observe.burn_slot_seed(ctx)
+    wrong = 0
+    host = observe.wait_for_whole_second(ctx)
+    state = ctx.token.set_clock(host)
+    expected = SeedState.ERASED if spec.restricted_sync else SeedState.KEPT
+    if state is not expected:
+        wrong += 1
+        ctx.find(
+            f"time write reported the seed {state.value}; "
+            f"a {spec.name} must have it {expected.value}"
+        )
+    reading = observe.read_code(ctx)
+    if spec.restricted_sync:
+        if reading.code is not None:
+            wrong += 1
+            ctx.find("seed still produces codes after a time write on a restricted-sync model")
+    else:
+        resync = Sync(host=host, token=host, burned=sync.burned)
+        if (defect := observe.check_reading(ctx, resync, reading)) is not None:
+            wrong += 1
+            ctx.find(f"after a time-only sync: {defect}")
+    ctx.measure("restricted_sync.mismatches", wrong)
+
+
+def power_cycle(ctx: ProcedureContext) -> None:
+    """Seed, config and clock survive switching the token off and on."""
+    sync = observe.burn_slot_seed(ctx)
+    ctx.token.power_cycle()
+    reading = observe.read_code(ctx)
+    defect = observe.check_reading(ctx, sync, reading)
+    ctx.measure("power_cycle.code_mismatches", defect is not None)
+    if defect:
+        ctx.find(
+            "seed lost on power cycle (display shows no code)"
+            if reading.code is None
+            else f"after a power cycle: {defect}"
+        )
+
+
+def _rollover(ctx: ProcedureContext, instant: int, label: str, *, wrap_ok: bool) -> None:
+    sync = observe.burn(ctx, _fresh(), clock_time=instant - _ROLLOVER_LEAD)
+    ctx.clock.sleep(sync.host + _ROLLOVER_LEAD + 1 - ctx.clock.now())
+    reading = observe.read_code(ctx)
+    defect = observe.check_reading(ctx, sync, reading, tolerance=0.5)
+    if defect and wrap_ok:
+        # Every 32-bit token wraps to 1970 here; showing the wrapped time's code is expected.
+        wrapped = Sync(host=sync.host, token=sync.token - 2**32, burned=sync.burned)
+        if observe.check_reading(ctx, wrapped, reading, tolerance=0.5) is None:
+            defect = None
+    ctx.measure(f"rollover.code_mismatches[{label}]", defect is not None)
+    if defect:
+        ctx.find(f"after the {label} roll-over: {defect}")
+
+
+def rollover_2038(ctx: ProcedureContext) -> None:
+    _rollover(ctx, ROLLOVER_2038, "2038-01-19", wrap_ok=False)
+
+
+def rollover_2106(ctx: ProcedureContext) -> None:
+    _rollover(ctx, ROLLOVER_2106, "2106-02-07", wrap_ok=True)
+
+
+def provision(ctx: ProcedureContext) -> None:
+    """Leave the token burned with its slot's seed and the clock synced, and check it."""
+    sync = observe.burn_slot_seed(
+        ctx,
+        display_timeout=BurnRequest.display_timeout,  # the everyday setting, not the bench's
+    )
+    defect = _read_and_check(ctx, sync)
+    ctx.measure("burn.code_mismatches[provisioned]", defect is not None)
+    if defect:
+        ctx.find(defect)
+
+
+PROCEDURE_FUNCTIONS: dict[str, Callable[[ProcedureContext], None]] = {
+    "burn": burn,
+    "leading_zero": leading_zero,
+    "rfc6238": rfc6238,
+    "step_boundary": step_boundary,
+    "clock_offset": clock_offset,
+    "drift": drift,
+    "seed_lengths": seed_lengths,
+    "restricted_sync": restricted_sync,
+    "power_cycle": power_cycle,
+    "rollover_2038": rollover_2038,
+    "rollover_2106": rollover_2106,
+}
+"""Procedures by the names profiles use (``provision`` always runs last and is not listed)."""

@@ -1,0 +1,199 @@
+"""A token in a slot of a serial rig, driven through the rig protocol.
+
+The rig stamps each display reading with its own millisecond counter; :class:`RigTimeMap` turns
+those stamps into host time from the exchanges with the shortest round trip (the NTP idea: the
+fastest exchange bounds the offset best). The token talks to the rig through the small
+:class:`RigLink` protocol, which :class:`tokenrig.harness.transports.rig_client.RigClient`
+satisfies, so
+this module does not depend on the transport layer above it.
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Protocol
+
+from tokenrig.harness.clock import Clock
+from tokenrig.harness.secrets import SecretText
+from tokenrig.harness.tokens.base import (
+    BurnRequest,
+    DisplayReading,
+    InfrastructureError,
+    SeedState,
+    TokenError,
+    TokenIdentity,
+    Unsupported,
+)
+from tokenrig.harness.tokens.models import ModelSpec
+
+RIG_TICK_S = 0.001  # the rig's timestamp counts milliseconds
+
+
+class Exchanged(Protocol):
+    """One answered request: its values and the host times around it."""
+
+    @property
+    def values(self) -> tuple[str, ...]: ...
+
+    @property
+    def sent_at(self) -> float: ...
+
+    @property
+    def received_at(self) -> float: ...
+
+
+class RigLink(Protocol):
+    """What a :class:`RigToken` needs from a rig connection."""
+
+    name: str
+    clock: Clock
+
+    def exchange(
+        self, command: str, *args: object, slot: int | None = None, timeout: float | None = None
+    ) -> Exchanged: ...
+
+
+class RigTimeMap:
+    """Maps the rig's millisecond stamps to host seconds from the best recent exchanges."""
+
+    def __init__(self, keep: int = 16) -> None:
+        self._samples: collections.deque[tuple[float, float]] = collections.deque(maxlen=keep)
+
+    def observe(self, rig_ms: int, sent_at: float, received_at: float) -> None:
+        """Record that the rig's counter read ``rig_ms`` between ``sent_at`` and ``received_at``."""
+        half = (received_at - sent_at) / 2
+        self._samples.append((half, (sent_at + half) - rig_ms / 1000))
+
+    def to_host(self, rig_ms: int) -> float:
+        if not self._samples:
+            raise ValueError("no rig time sample observed yet")
+        _, offset = min(self._samples, key=lambda sample: sample[0])
+        return rig_ms / 1000 + offset
+
+
+class RigToken:
+    """One slot of a rig, as a :class:`~tokenrig.harness.tokens.base.Token`."""
+
+    def __init__(
+        self,
+        link: RigLink,
+        slot: int,
+        *,
+        identity: TokenIdentity,
+        spec: ModelSpec,
+        time_map: RigTimeMap | None = None,
+        profile: int = 0,
+    ) -> None:
+        self.link = link
+        self.slot = slot
+        self.profile = profile
+        self._identity = identity
+        self._spec = spec
+        self._time_map = time_map or RigTimeMap()
+
+    def __repr__(self) -> str:
+        return f"RigToken({self.link.name} slot {self.slot}: {self._spec.name} {self.serial})"
+
+    @property
+    def identity(self) -> TokenIdentity:
+        return self._identity
+
+    @property
+    def spec(self) -> ModelSpec:
+        return self._spec
+
+    @property
+    def serial(self) -> str:
+        return self._identity.serial
+
+    def _call(self, command: str, *args: object, timeout: float | None = None) -> Exchanged:
+        return self.link.exchange(command, self.slot, *args, slot=self.slot, timeout=timeout)
+
+    def burn(self, request: BurnRequest, *, check: bool = True) -> None:
+        """``check=False`` leaves the refusal to the rig and token (see :meth:`Token.burn`)."""
+        if check:
+            request.check_against(self._spec)
+        utc = request.clock_time
+        if utc is None:
+            utc = int(self.link.clock.now())
+        configured = self._call(
+            "CONF",
+            request.profile,
+            utc,
+            request.algorithm.value,
+            request.period,
+            request.digits,
+            request.display_timeout,
+        )
+        # Wrapped so the hex exists in clear only while the line is encoded for the wire.
+        seed_hex = SecretText(request.secret.reveal().hex().upper(), kind="seed")
+        try:
+            self._call("SEED", request.profile, seed_hex)
+        except TokenError as exc:
+            if configured.values[:1] == (SeedState.ERASED.value.upper(),):
+                # The token is now half-burned: new config, no seed. Say so, keeping the
+                # exception's type and fields (a rig's ERR code) for callers that act on them.
+                exc.args = (
+                    f"{exc}; config written and the seed erased by it: burn again",
+                    *exc.args[1:],
+                )
+            raise
+
+    def set_clock(self, unix_time: int, *, profile: int = 0) -> SeedState:
+        values = self._call("TCLK", unix_time, profile).values
+        return _seed_state(values, self.link.name, self.slot)
+
+    def read_clock(self) -> int:
+        if not self._spec.clock_readable:
+            raise Unsupported(f"{self._spec.name}: the clock cannot be read")
+        values = self._call("TCLK?", self.profile).values
+        try:
+            return int(values[0])
+        except (IndexError, ValueError) as exc:
+            raise InfrastructureError(
+                f"rig {self.link.name} slot {self.slot}: malformed clock answer "
+                f"{' '.join(values)[:40]!r}"
+            ) from exc
+
+    def press(self) -> None:
+        self._call("PRESS", self.profile)
+
+    def read_display(self) -> DisplayReading:
+        return self._reading(self._call("DISP?"))
+
+    def watch_display(self, timeout: float) -> DisplayReading:
+        """Wait (on the rig) until the display changes or ``timeout`` seconds pass."""
+        answer = self._call("WATCH?", round(timeout * 1000), timeout=timeout + 2.0)
+        reading = self._reading(answer)
+        reading.extra["watch"] = answer.values[2].lower() if len(answer.values) > 2 else "?"
+        return reading
+
+    def power_cycle(self) -> None:
+        self._call("POWER")
+
+    def _reading(self, answer: Exchanged) -> DisplayReading:
+        try:
+            rig_ms = int(answer.values[0])
+            shown = answer.values[1]
+        except (IndexError, ValueError) as exc:
+            raise InfrastructureError(
+                f"rig {self.link.name} slot {self.slot}: malformed display answer "
+                f"{' '.join(answer.values)!r}"
+            ) from exc
+        self._time_map.observe(rig_ms, answer.sent_at, answer.received_at)
+        return DisplayReading(
+            code=None if shown == "OFF" else shown,
+            host_time=self._time_map.to_host(rig_ms),
+            # Half the round trip, plus the rig stamp's 1 ms resolution (it truncates).
+            uncertainty=(answer.received_at - answer.sent_at) / 2 + RIG_TICK_S,
+            extra={"rig_ms": str(rig_ms), "slot": str(self.slot)},
+        )
+
+
+def _seed_state(values: tuple[str, ...], rig: str, slot: int) -> SeedState:
+    try:
+        return SeedState(values[0].lower())
+    except (IndexError, ValueError) as exc:
+        raise InfrastructureError(
+            f"rig {rig} slot {slot}: expected KEPT or ERASED, got {' '.join(values)!r}"
+        ) from exc
