@@ -31,6 +31,10 @@ def test_step_boundary(qualification: Qualification) -> None:
     qualification.run("step_boundary")
 
 
+def test_digit_counts(qualification: Qualification) -> None:
+    qualification.run("digit_counts")
+
+
 def test_clock_offset(qualification: Qualification) -> None:
     qualification.run("clock_offset")
 

@@ -49,6 +49,13 @@ DEFINITIONS: dict[str, Definition] = {
             high=0,
         ),
         _d(
+            "digits.code_mismatches",
+            "codes",
+            "codes wrong at one digit count (after a burn, RFC vectors, a leading 0, a boundary)",
+            low=0,
+            high=0,
+        ),
+        _d(
             "step_boundary.stale_reads",
             "reads",
             "reads after a step boundary, display kept on, that still showed the previous code",

@@ -10,17 +10,16 @@ returns contains seed material or codes.
 
 from __future__ import annotations
 
-import hmac
 import math
-import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from tokenrig.harness.otp.c_firmware import Counter2038, as_lcd_reads, counter, firmware_hotp
 from tokenrig.harness.otp.generator import TotpGenerator
 from tokenrig.harness.otp.hotp import Algorithm, hotp, time_step
 from tokenrig.harness.otp.offset import find_step_offset
 
-_U64 = 2**64 - 1
 _I32 = 2**31
 _U32 = 2**32
 _SEARCH_STEPS = 4 * 2880  # four days of 30 s steps either side: a clock that was never set
@@ -43,26 +42,34 @@ class Burned:
 
 CodeAt = Callable[[int], "str | None"]
 
-
-def _offset_19(key: bytes, counter: int, digits: int, algorithm: Algorithm) -> str:
-    digest = hmac.digest(key, struct.pack(">Q", counter), algorithm.digest_name)
-    offset = digest[19] & 0x0F
-    (value,) = struct.unpack_from(">I", digest, offset)
-    return str((value & 0x7FFFFFFF) % 10**digits).zfill(digits)
+# The three ways a signed 32-bit clock reaches the 64-bit counter, each its own defect.
+_COUNTER_2038_DEFECTS = {
+    Counter2038.SIGN_EXTENDED: "sign-extended to 64 bits",
+    Counter2038.LOW_32_BITS: "its step count kept in the counter's low 32 bits (bytes 0-3 zero)",
+    Counter2038.UNSIGNED_WRAP: "the negative time wrapped to unsigned 64 bits before dividing",
+}
 
 
 def _hypotheses(b: Burned, hi: float) -> Iterable[tuple[str, CodeAt]]:
     """(defect, code at token time t) for every defect that applies to this burn."""
     key, alg, period, digits = b.key, b.algorithm, b.period, b.digits
 
-    def code(k: bytes = key, a: Algorithm = alg, p: int = period) -> CodeAt:
-        return lambda t: hotp(k, (t % _U32) // p, digits=digits, algorithm=a)
+    def code(
+        k: bytes = key,
+        a: Algorithm = alg,
+        p: int = period,
+        mode: Counter2038 = Counter2038.UNSIGNED,
+        **core: Any,
+    ) -> CodeAt:
+        return lambda t: as_lcd_reads(
+            firmware_hotp(k, counter(t % _U32, p, mode), digits=digits, algorithm=a, **core)
+        )
 
     if alg is Algorithm.SHA256:
         yield "code uses SHA1 although SHA256 was burned", code(a=Algorithm.SHA1)
         yield (
             "SHA256 dynamic truncation takes its offset from byte 19 instead of the last byte",
-            lambda t: _offset_19(key, (t % _U32) // period, digits, alg),
+            code(offset_byte=19),
         )
     if alg is Algorithm.SHA1:
         yield "code uses SHA256 although SHA1 was burned", code(a=Algorithm.SHA256)
@@ -88,17 +95,24 @@ def _hypotheses(b: Burned, hi: float) -> Iterable[tuple[str, CodeAt]]:
             f"(seen with a {len(key)}-byte seed)",
             code(k=key + bytes([16]) * 16),
         )
-    if hi >= _I32:
+    yield (
+        "dynamic truncation does not mask the top bit: the 32-bit value is read as signed, "
+        "so about half the codes are negative or wrong",
+        code(mask_top_bit=False),
+    )
+    if digits == 10:
         yield (
-            "counter computed from a signed 32-bit time: codes are wrong after 2038-01-19",
-            lambda t: hotp(key, _signed_counter(t, period), digits=digits, algorithm=alg),
+            "the 10-digit modulus overflows 32 bits: 10^10 mod 2^32 = 1,410,065,408 is used, "
+            "so about a third of 10-digit codes are wrong",
+            code(power_in_u32=True),
         )
-
-
-def _signed_counter(t: int, period: int) -> int:
-    u32 = t % _U32
-    signed = u32 - _U32 if u32 >= _I32 else u32
-    return int(signed / period) & _U64  # C division truncates toward zero
+    if hi >= _I32:
+        for mode, how in _COUNTER_2038_DEFECTS.items():
+            yield (
+                f"counter computed from a signed 32-bit time, {how}: "
+                "codes are wrong after 2038-01-19",
+                code(mode=mode),
+            )
 
 
 def token_times(lo: float, hi: float, period: int) -> list[int]:
@@ -130,8 +144,11 @@ def explain(b: Burned, shown: str | None, lo: float, hi: float, *, host_time: fl
             "display shows no code after a burn and power cycle "
             "(seed not stored, or lost when switched off)"
         )
-    if len(shown) < b.digits and shown.zfill(b.digits) in expected_codes(b, lo, hi):
+    expected = expected_codes(b, lo, hi)
+    if len(shown) < b.digits and shown.zfill(b.digits) in expected:
         return f"display drops leading zeros (shows {len(shown)} of {b.digits} digits)"
+    if len(shown) == 6 < b.digits and any(code[-6:] == shown for code in expected):
+        return f"display shows only the last 6 digits of the {b.digits}-digit code"
     times = token_times(lo, hi, b.period)
     for defect, code_at in _hypotheses(b, hi):
         if any(code_at(t) == shown for t in times):

@@ -33,6 +33,7 @@ def burn(
     *,
     algorithm: Algorithm = Algorithm.SHA1,
     period: int = 30,
+    digits: int = 6,
     clock_time: int | None = None,
     before_boundary: bool = False,
     display_timeout: int | None = None,
@@ -58,13 +59,14 @@ def burn(
         secret=secret,
         algorithm=algorithm,
         period=period,
-        digits=6,
+        digits=digits,
         display_timeout=display_timeout or max(spec.display_timeouts),
         clock_time=clock_time,
     )
     ctx.token.burn(request, check=check)
     ctx.token.power_cycle()
-    return Sync(host=host, token=clock_time, burned=Burned(secret.reveal(), algorithm, period))
+    burned = Burned(secret.reveal(), algorithm, period, digits)
+    return Sync(host=host, token=clock_time, burned=burned)
 
 
 def burn_slot_seed(

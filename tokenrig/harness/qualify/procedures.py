@@ -20,6 +20,8 @@ from tokenrig.harness.otp.window import PRESETS
 from tokenrig.harness.qualify import observe
 from tokenrig.harness.qualify.catalogue import definition
 from tokenrig.harness.qualify.context import ProcedureContext, SoakStart, Sync
+from tokenrig.harness.qualify.digit_counts import digit_counts
+from tokenrig.harness.qualify.rfc_vectors import RFC6238_SEEDS, RFC6238_VECTORS
 from tokenrig.harness.secrets import Secret
 from tokenrig.harness.tokens.base import (
     BurnRequest,
@@ -37,29 +39,6 @@ MAX_DAYS = 36500.0  # a drift-free token is reported as "a century"
 _ROLLOVER_LEAD = 3  # seconds before the roll-over the clock is set to
 OFFSET_TRIES = 3  # display timings per clock_offset before a coarse one is inconclusive
 
-# RFC 6238 Appendix B (8-digit codes; a 6-digit token shows the last six digits).
-RFC6238_SEEDS = {
-    Algorithm.SHA1: b"12345678901234567890",
-    Algorithm.SHA256: b"12345678901234567890123456789012",
-}
-RFC6238_VECTORS: dict[Algorithm, tuple[tuple[int, str], ...]] = {
-    Algorithm.SHA1: (
-        (59, "94287082"),
-        (1111111109, "07081804"),
-        (1111111111, "14050471"),
-        (1234567890, "89005924"),
-        (2000000000, "69279037"),
-        (20000000000, "65353130"),
-    ),
-    Algorithm.SHA256: (
-        (59, "46119246"),
-        (1111111109, "68084774"),
-        (1111111111, "67062674"),
-        (1234567890, "91819424"),
-        (2000000000, "90698825"),
-        (20000000000, "77737706"),
-    ),
-}
 _U32_MAX = 2**32 - 1
 
 
@@ -433,6 +412,7 @@ PROCEDURE_FUNCTIONS: dict[str, Callable[[ProcedureContext], None]] = {
     "leading_zero": leading_zero,
     "rfc6238": rfc6238,
     "step_boundary": step_boundary,
+    "digit_counts": digit_counts,
     "clock_offset": clock_offset,
     "drift": drift,
     "seed_lengths": seed_lengths,

@@ -24,6 +24,7 @@ PROCEDURES: tuple[str, ...] = (
     "leading_zero",
     "rfc6238",
     "step_boundary",
+    "digit_counts",
     "clock_offset",
     "drift",
     "seed_lengths",

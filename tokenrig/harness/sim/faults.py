@@ -13,7 +13,13 @@ from collections.abc import Iterable
 
 FAULTS: dict[str, str] = {
     "wrong_truncation_offset": "SHA-256 truncation offset taken from byte 19, not the last byte",
-    "signed_32bit_time": "counter from signed 32-bit time: wrong codes after 2038-01-19",
+    "signed_32bit_time": "counter from signed 32-bit time, sign-extended: wrong after 2038-01-19",
+    "signed_32bit_time_low32": (
+        "counter from signed 32-bit time, low 32 bits only (bytes 0-3 zero): wrong after 2038"
+    ),
+    "signed_32bit_time_unsigned_wrap": (
+        "signed 32-bit time wrapped to unsigned 64 bits before the division: wrong after 2038"
+    ),
     "rounded_counter": "counter rounded, not floored: next code in each step's second half",
     "period_stuck_30": "codes always use a 30 s step, even when 60 s was burned",
     "sha1_instead_of_sha256": "HMAC-SHA1 used when SHA256 was burned",
@@ -26,6 +32,10 @@ FAULTS: dict[str, str] = {
     "drift_out_of_spec": "RTC runs 200 ppm fast (about 17 s a day)",
     "display_not_updating": "code shown at the press stays frozen across step boundaries",
     "block_seed_mispadded": "16/32/48-byte seeds keep the 0x80 pad byte as key material",
+    "power_of_ten_u32": "10**digits kept in a 32-bit unsigned int: 10-digit codes wrong",
+    "truncation_sign_bit": "truncated value not masked to 31 bits: negative codes",
+    "drops_leading_zero_long": "display drops leading zeros at 8 and 10 digits only",
+    "display_last_6_digits": "display shows only the last 6 digits of a longer code",
 }
 
 OUT_OF_SPEC_DRIFT_PPM = 200.0

@@ -21,16 +21,16 @@ between a rig server thread and a virtual-card thread.
 
 from __future__ import annotations
 
-import hmac
 import math
-import struct
 import threading
 from collections.abc import Iterable
 from copy import copy
 from dataclasses import dataclass
 
 from tokenrig.harness.clock import Clock
-from tokenrig.harness.otp.hotp import Algorithm, hotp
+from tokenrig.harness.otp.c_firmware import Counter2038, as_lcd_reads, firmware_hotp
+from tokenrig.harness.otp.c_firmware import counter as firmware_counter
+from tokenrig.harness.otp.hotp import Algorithm
 from tokenrig.harness.secrets import Secret
 from tokenrig.harness.sim.faults import OUT_OF_SPEC_DRIFT_PPM, UnknownFault, check_faults
 from tokenrig.harness.sim.rtc import U32_MASK, SimRtc, crystal_rate
@@ -38,7 +38,11 @@ from tokenrig.harness.tokens.base import SeedState, TokenError, TokenIdentity
 from tokenrig.harness.tokens.models import ModelSpec
 
 _U64_MASK = 2**64 - 1
-_I32_SIGN = 2**31
+_COUNTER_FAULTS = {
+    "signed_32bit_time": Counter2038.SIGN_EXTENDED,
+    "signed_32bit_time_low32": Counter2038.LOW_32_BITS,
+    "signed_32bit_time_unsigned_wrap": Counter2038.UNSIGNED_WRAP,
+}
 _AES_BLOCK = 16
 _PAD_MARKER = b"\x80"  # ISO/IEC 9797-1 method 2
 
@@ -326,28 +330,42 @@ class SimFirmware:
         algorithm = config.algorithm
         if "sha1_instead_of_sha256" in self._faults and algorithm is Algorithm.SHA256:
             algorithm = Algorithm.SHA1
-        key = target.seed.reveal()
-        if "wrong_truncation_offset" in self._faults and algorithm is not Algorithm.SHA1:
-            code = _hotp_offset_from_byte_19(key, counter, config.digits, algorithm)
-        else:
-            code = hotp(key, counter, digits=config.digits, algorithm=algorithm)
-        if "drops_leading_zero" in self._faults:
-            code = str(int(code))
+        wrong_offset = "wrong_truncation_offset" in self._faults and algorithm is not Algorithm.SHA1
+        code = firmware_hotp(
+            target.seed.reveal(),
+            counter,
+            digits=config.digits,
+            algorithm=algorithm,
+            offset_byte=19 if wrong_offset else None,
+            mask_top_bit="truncation_sign_bit" not in self._faults,
+            power_in_u32="power_of_ten_u32" in self._faults,
+        )
+        return as_lcd_reads(self._as_displayed(code, config.digits))
+
+    def _as_displayed(self, code: str, digits: int) -> str:
+        """The display driver's own mistakes, applied to the code the core computed."""
+        if "drops_leading_zero" in self._faults or (
+            "drops_leading_zero_long" in self._faults and digits >= 8
+        ):
+            code = code.lstrip("0") or "0"
+        if "display_last_6_digits" in self._faults and digits > 6:
+            code = code[-6:]
         return code
 
     def _counter(self, time_u32: int, period: int) -> int:
         if "period_stuck_30" in self._faults:
             period = 30
-        if "signed_32bit_time" in self._faults:
-            signed = time_u32 - 2 * _I32_SIGN if time_u32 >= _I32_SIGN else time_u32
-            counter = int(signed / period) & _U64_MASK  # C division truncates toward zero
-        elif "rounded_counter" in self._faults:
-            counter = (time_u32 + period // 2) // period
+        mode = Counter2038.UNSIGNED
+        for fault, variant in _COUNTER_FAULTS.items():
+            if fault in self._faults:
+                mode = variant
+        if "rounded_counter" in self._faults and mode is Counter2038.UNSIGNED:
+            count = (time_u32 + period // 2) // period
         else:
-            counter = time_u32 // period
+            count = firmware_counter(time_u32, period, mode)
         if "off_by_one_step" in self._faults:
-            counter = (counter + 1) & _U64_MASK
-        return counter
+            count = (count + 1) & _U64_MASK
+        return count
 
     def _profile(self, profile: int) -> _Profile:
         if not 0 <= profile < len(self._profiles):
@@ -361,11 +379,3 @@ class SimFirmware:
 def _check_utc(utc: int) -> None:
     if not 0 <= utc <= U32_MASK:
         raise SimFirmwareError("BAD_PARAM", f"utc {utc} outside the 32-bit unsigned range")
-
-
-def _hotp_offset_from_byte_19(key: bytes, counter: int, digits: int, algorithm: Algorithm) -> str:
-    """HOTP with the SHA-1-only truncation offset (byte 19) applied to a longer digest."""
-    digest = hmac.digest(key, struct.pack(">Q", counter), algorithm.digest_name)
-    offset = digest[19] & 0x0F
-    (value,) = struct.unpack_from(">I", digest, offset)
-    return str((value & 0x7FFFFFFF) % 10**digits).zfill(digits)
