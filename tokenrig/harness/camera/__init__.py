@@ -1,0 +1,1 @@
+"""The camera rig: read token displays with a webcam, press buttons with a USB relay board."""
