@@ -15,10 +15,10 @@ from typing import Protocol
 
 from tokenrig.harness.clock import Clock
 from tokenrig.harness.secrets import SecretText
+from tokenrig.harness.tokens import rig_answers
 from tokenrig.harness.tokens.base import (
     BurnRequest,
     DisplayReading,
-    InfrastructureError,
     SeedState,
     TokenError,
     TokenIdentity,
@@ -58,6 +58,7 @@ class RigTimeMap:
 
     def __init__(self, keep: int = 16) -> None:
         self._samples: collections.deque[tuple[float, float]] = collections.deque(maxlen=keep)
+        self.stamps = rig_answers.MonotonicStamps()  # one counter per rig, whatever the slot
 
     def observe(self, rig_ms: int, sent_at: float, received_at: float) -> None:
         """Record that the rig's counter read ``rig_ms`` between ``sent_at`` and ``received_at``."""
@@ -90,6 +91,7 @@ class RigToken:
         self._identity = identity
         self._spec = spec
         self._time_map = time_map or RigTimeMap()
+        self._digits: int | None = None  # as last configured by this harness; None: unknown
 
     def __repr__(self) -> str:
         return f"RigToken({self.link.name} slot {self.slot}: {self._spec.name} {self.serial})"
@@ -106,8 +108,23 @@ class RigToken:
     def serial(self) -> str:
         return self._identity.serial
 
-    def _call(self, command: str, *args: object, timeout: float | None = None) -> Exchanged:
-        return self.link.exchange(command, self.slot, *args, slot=self.slot, timeout=timeout)
+    @property
+    def _where(self) -> str:
+        return f"rig {self.link.name} slot {self.slot}"
+
+    def _call(
+        self, command: str, *args: object, timeout: float | None = None, count: int = 0
+    ) -> Exchanged:
+        """Send a request and check its answer has ``count`` values (docs/rig-protocol.md §4)."""
+        answer = self.link.exchange(command, self.slot, *args, slot=self.slot, timeout=timeout)
+        rig_answers.expect_count(
+            self._where,
+            command,
+            answer.values,
+            count,
+            extra_allowed=bool(getattr(self.link, "extra_values_allowed", False)),
+        )
+        return answer
 
     def burn(self, request: BurnRequest, *, check: bool = True) -> None:
         """``check=False`` leaves the refusal to the rig and token (see :meth:`Token.burn`)."""
@@ -124,13 +141,16 @@ class RigToken:
             request.period,
             request.digits,
             request.display_timeout,
+            count=1,
         )
+        erased = _seed_state(configured.values, self._where, "CONF") is SeedState.ERASED
+        self._digits = request.digits
         # Wrapped so the hex exists in clear only while the line is encoded for the wire.
         seed_hex = SecretText(request.secret.reveal().hex().upper(), kind="seed")
         try:
             self._call("SEED", request.profile, seed_hex)
         except TokenError as exc:
-            if configured.values[:1] == (SeedState.ERASED.value.upper(),):
+            if erased:
                 # The token is now half-burned: new config, no seed. Say so, keeping the
                 # exception's type and fields (a rig's ERR code) for callers that act on them.
                 exc.args = (
@@ -140,49 +160,46 @@ class RigToken:
             raise
 
     def set_clock(self, unix_time: int, *, profile: int = 0) -> SeedState:
-        values = self._call("TCLK", unix_time, profile).values
-        return _seed_state(values, self.link.name, self.slot)
+        values = self._call("TCLK", unix_time, profile, count=1).values
+        return _seed_state(values, self._where, "TCLK")
 
     def read_clock(self) -> int:
         if not self._spec.clock_readable:
             raise Unsupported(f"{self._spec.name}: the clock cannot be read")
-        values = self._call("TCLK?", self.profile).values
-        try:
-            return int(values[0])
-        except (IndexError, ValueError) as exc:
-            raise InfrastructureError(
-                f"rig {self.link.name} slot {self.slot}: malformed clock answer "
-                f"{' '.join(values)[:40]!r}"
-            ) from exc
+        values = self._call("TCLK?", self.profile, count=1).values
+        return rig_answers.decimal(
+            self._where, "TCLK?", values, 0, max_digits=10, maximum=rig_answers.UTC_MAX
+        )
 
     def press(self) -> None:
         self._call("PRESS", self.profile)
 
     def read_display(self) -> DisplayReading:
-        return self._reading(self._call("DISP?"))
+        return self._reading("DISP?", self._call("DISP?", count=2))
 
     def watch_display(self, timeout: float) -> DisplayReading:
         """Wait (on the rig) until the display changes or ``timeout`` seconds pass."""
-        answer = self._call("WATCH?", round(timeout * 1000), timeout=timeout + 2.0)
-        reading = self._reading(answer)
-        reading.extra["watch"] = answer.values[2].lower() if len(answer.values) > 2 else "?"
+        answer = self._call("WATCH?", round(timeout * 1000), timeout=timeout + 2.0, count=3)
+        reading = self._reading("WATCH?", answer)
+        outcome = rig_answers.one_of(self._where, "WATCH?", answer.values, 2, _WATCH_OUTCOMES)
+        reading.extra["watch"] = outcome.lower()
         return reading
 
     def power_cycle(self) -> None:
         self._call("POWER")
 
-    def _reading(self, answer: Exchanged) -> DisplayReading:
-        try:
-            rig_ms = int(answer.values[0])
-            shown = answer.values[1]
-        except (IndexError, ValueError) as exc:
-            raise InfrastructureError(
-                f"rig {self.link.name} slot {self.slot}: malformed display answer "
-                f"{' '.join(answer.values)!r}"
-            ) from exc
+    def _positions(self) -> int:
+        """How many positions a reading may have: the configured digits, else the model's most."""
+        return self._digits if self._digits is not None else max(self._spec.digits)
+
+    def _reading(self, command: str, answer: Exchanged) -> DisplayReading:
+        values = answer.values
+        rig_ms = rig_answers.rig_ms(self._where, command, values)
+        shown = rig_answers.code(self._where, command, values, 1, positions=self._positions())
+        self._time_map.stamps.check(self._where, command, values, rig_ms)
         self._time_map.observe(rig_ms, answer.sent_at, answer.received_at)
         return DisplayReading(
-            code=None if shown == "OFF" else shown,
+            code=shown,
             host_time=self._time_map.to_host(rig_ms),
             # Half the round trip, plus the rig stamp's 1 ms resolution (it truncates).
             uncertainty=(answer.received_at - answer.sent_at) / 2 + RIG_TICK_S,
@@ -190,10 +207,10 @@ class RigToken:
         )
 
 
-def _seed_state(values: tuple[str, ...], rig: str, slot: int) -> SeedState:
-    try:
-        return SeedState(values[0].lower())
-    except (IndexError, ValueError) as exc:
-        raise InfrastructureError(
-            f"rig {rig} slot {slot}: expected KEPT or ERASED, got {' '.join(values)!r}"
-        ) from exc
+_WATCH_OUTCOMES = {"CHANGED", "TIMEOUT"}
+_SEED_STATES = {state.value.upper() for state in SeedState}
+
+
+def _seed_state(values: tuple[str, ...], where: str, command: str) -> SeedState:
+    """What a CONF or TCLK did to the seed: ``KEPT`` or ``ERASED``, nothing else."""
+    return SeedState(rig_answers.one_of(where, command, values, 0, _SEED_STATES).lower())

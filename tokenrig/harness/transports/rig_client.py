@@ -22,7 +22,9 @@ import serial
 
 from tokenrig.harness.clock import SYSTEM_CLOCK, Clock
 from tokenrig.harness.secrets import SecretText
+from tokenrig.harness.tokens import rig_answers
 from tokenrig.harness.tokens.base import InfrastructureError, TokenError, Unsupported
+from tokenrig.harness.tokens.rig_answers import RigAnswerError
 from tokenrig.harness.transports.rig_protocol import (
     IDEMPOTENT,
     MAX_LINE,
@@ -31,6 +33,7 @@ from tokenrig.harness.transports.rig_protocol import (
     Request,
     Response,
     parse_response,
+    peek_tag,
     redact_apdu_response,
 )
 from tokenrig.harness.transports.wire_log import (
@@ -127,6 +130,9 @@ class RigClient:
         self._tags = itertools.count(1)
         self._pending = bytearray()
         self._broken: str | None = None
+        # A 1.0 rig sends exactly the values §4 lists; a newer minor may add some at the end
+        # (§9). Set from the PROTO? answer.
+        self.extra_values_allowed = False
 
     # -- link ---------------------------------------------------------------------------
     def open(self) -> RigClient:
@@ -239,6 +245,8 @@ class RigClient:
             line = self._take_line()
             if line is not None:
                 response = self._parse(line, request)
+                if response is None and peek_tag(line) == tag:
+                    raise _bad_line(where, request.command, line)
                 if response is not None and response.tag == tag:
                     return response
                 if response is not None:
@@ -255,9 +263,12 @@ class RigClient:
                     f"({exc}); the rig was unplugged or its server stopped"
                 ) from exc
             self._pending.extend(chunk)
-            if len(self._pending) > 4 * MAX_LINE and b"\n" not in self._pending:
-                self.log.note(describe_garbage(bytes(self._pending)))
+            if len(self._pending) > MAX_LINE and b"\n" not in self._pending:
+                overlong = bytes(self._pending)
+                self.log.note(describe_garbage(overlong))
                 self._pending.clear()
+                if peek_tag(overlong) == tag:
+                    raise _bad_line(where, request.command, overlong)
 
     def _take_line(self) -> bytes | None:
         idx = self._pending.find(b"\n")
@@ -348,24 +359,25 @@ class RigClient:
 
     def protocol_version(self) -> str:
         values = self.call("PROTO?")
-        if not values:
-            raise InfrastructureError(f"rig {self.name}: PROTO? answered no version")
+        where = f"rig {self.name}"
+        rig_answers.expect_count(where, "PROTO?", values, 1)
+        major, dot, minor = values[0].partition(".")
+        if not (dot and major.isdigit() and minor.isdigit() and len(values[0]) <= 11):
+            raise rig_answers.violation(where, "PROTO?", values, "not MAJOR.MINOR")
+        self.extra_values_allowed = int(minor) > 0
         return values[0]
 
     def slot_count(self) -> int:
         values = self.call("SLOTS?")
-        if len(values) != 1 or not values[0].isdigit():
-            raise InfrastructureError(
-                f"rig {self.name}: malformed SLOTS? answer {' '.join(values)[:40]!r}"
-            )
-        return int(values[0])
+        where = f"rig {self.name}"
+        rig_answers.expect_count(
+            where, "SLOTS?", values, 1, extra_allowed=self.extra_values_allowed
+        )
+        return rig_answers.decimal(where, "SLOTS?", values, 0, max_digits=5, maximum=99999)
 
     def slot_info(self, slot: int) -> SlotInfo:
         values = self.call("SLOT?", slot, slot=slot)
-        try:
-            return SlotInfo.from_values(slot, values)
-        except InfrastructureError as exc:  # it knows the slot, not the rig
-            raise InfrastructureError(f"rig {self.name} {exc}") from None
+        return SlotInfo.from_values(slot, values, rig=self.name)
 
     def press(self, slot: int, profile: int = 0) -> None:
         self.call("PRESS", slot, profile, slot=slot)
@@ -374,7 +386,13 @@ class RigClient:
         self.call("POWER", slot, slot=slot)
 
     def rig_time(self) -> Exchange:
-        return self.exchange("TIME?")
+        answer = self.exchange("TIME?")
+        where = f"rig {self.name}"
+        rig_answers.expect_count(
+            where, "TIME?", answer.values, 1, extra_allowed=self.extra_values_allowed
+        )
+        rig_answers.rig_ms(where, "TIME?", answer.values)
+        return answer
 
     def apdu(self, slot: int, data: bytes) -> bytes:
         """Pass an ISO 7816 APDU to the token's NFC/CCID interface; return the R-APDU."""
@@ -382,11 +400,20 @@ class RigClient:
             raise ValueError(f"an APDU is 4..261 bytes, got {len(data)}")
         values = self.call("APDU", slot, data.hex().upper(), slot=slot)
         try:
-            return bytes.fromhex(values[0])
+            response = bytes.fromhex(values[0])
         except (IndexError, ValueError) as exc:
-            raise InfrastructureError(
-                f"rig {self.name} slot {slot}: APDU answer is not hex"
+            raise RigAnswerError(
+                f"rig {self.name} slot {slot}: rig protocol violation: APDU answer is not hex "
+                f"({len(' '.join(values))} chars; not quoted, it may hold token data)",
+                "<APDU answer not shown>",
             ) from exc
+        if len(response) < 2:
+            raise RigAnswerError(
+                f"rig {self.name} slot {slot}: rig protocol violation: APDU answer of "
+                f"{len(response)} bytes has no status word",
+                "<APDU answer not shown>",
+            )
+        return response
 
 
 _GARBLED = (ErrorCode.UNKNOWN_COMMAND, ErrorCode.BAD_ARGUMENT, ErrorCode.LINE_TOO_LONG)
@@ -417,9 +444,29 @@ class SlotInfo:
     firmware: str = ""
 
     @classmethod
-    def from_values(cls, slot: int, values: Sequence[str]) -> SlotInfo:
+    def from_values(cls, slot: int, values: Sequence[str], *, rig: str = "?") -> SlotInfo:
+        where = f"rig {rig} slot {slot}"
         if values and values[0] == "EMPTY":
             return cls(slot, False)
         if len(values) >= 4 and values[0] == "PRESENT":
-            return cls(slot, True, values[1], values[2], values[3])
-        raise InfrastructureError(f"slot {slot}: malformed SLOT? answer {' '.join(values)!r}")
+            model, serial, firmware = values[1:4]
+            if max(len(model), len(serial), len(firmware)) > SLOT_FIELD_MAX:
+                raise rig_answers.violation(
+                    where, "SLOT?", values, f"a field longer than {SLOT_FIELD_MAX} characters"
+                )
+            return cls(slot, True, model, serial, firmware)
+        raise rig_answers.violation(where, "SLOT?", values, "not EMPTY nor PRESENT MODEL SERIAL FW")
+
+
+SLOT_FIELD_MAX = 64  # model, serial and firmware words of a SLOT? answer
+
+
+def _bad_line(where: str, command: str, line: bytes) -> RigAnswerError:
+    """The error for an answer carrying our tag that is not protocol (too long, not ASCII)."""
+    quote = describe_garbage(line, 60)
+    return RigAnswerError(
+        f"{where}: rig protocol violation: {command} answer is not a protocol line "
+        f"(over {MAX_LINE} bytes, not 7-bit ASCII, or malformed): {quote} "
+        "(a rig fault, not a token defect)",
+        quote,
+    )

@@ -190,6 +190,8 @@ def peek_tag(raw: bytes) -> str | None:
 
 def parse_response(raw: bytes) -> Response:
     """Parse one answer line. Raises ProtocolError for anything that is not OK/ERR."""
+    if len(raw.rstrip(b"\r\n")) + 1 > MAX_LINE:
+        raise ProtocolError(f"line of {len(raw)} bytes exceeds {MAX_LINE}")
     tag, words = _split(raw)
     status = words[0]
     if status == "OK":
@@ -197,6 +199,8 @@ def parse_response(raw: bytes) -> Response:
     if status == "ERR":
         if len(words) < 2 or not words[1].isdigit():
             raise ProtocolError("ERR without a numeric code")
+        if len(words[1]) > 3:
+            raise ProtocolError(f"ERR code of {len(words[1])} digits (codes are 100..599)")
         return Response(ok=False, tag=tag, code=int(words[1]), text=" ".join(words[2:]))
     raise ProtocolError(f"answer starts with {status[:16]!r}, not OK or ERR")
 
