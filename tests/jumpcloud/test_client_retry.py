@@ -19,11 +19,14 @@ from tokenrig.harness.jumpcloud import (
     TransportError,
 )
 from tokenrig.harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.jumpcloud.emulator.server import CONTROL_HEADERS
 from tokenrig.harness.jumpcloud.retry import parse_retry_after
 
 
 def add_fault(emu: Emulator, **fault: Any) -> None:
-    response = requests.post(emu.url + "/__emulator__/faults", json=fault, timeout=5)
+    response = requests.post(
+        emu.url + "/__emulator__/faults", json=fault, headers=CONTROL_HEADERS, timeout=5
+    )
     assert response.status_code == 201, response.text
 
 
@@ -106,7 +109,10 @@ def test_reset_connection_retried_for_get_not_for_post(
 def test_rate_limited_service_is_ridden_out(fresh_emulator: Emulator, emulator_key: str) -> None:
     """Real waits: a 2 req/s limit with burst 2 and four calls needs about one second."""
     limit = requests.put(
-        fresh_emulator.url + "/__emulator__/rate-limit", json={"rate": 2, "burst": 2}, timeout=5
+        fresh_emulator.url + "/__emulator__/rate-limit",
+        json={"rate": 2, "burst": 2},
+        headers=CONTROL_HEADERS,
+        timeout=5,
     )
     assert limit.status_code == 200
     client = JumpCloudClient.connect(

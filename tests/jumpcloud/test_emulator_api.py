@@ -11,6 +11,7 @@ import requests
 from tokenrig.harness.clock import VirtualClock
 from tokenrig.harness.jumpcloud.emulator import Emulator, MailKind
 from tokenrig.harness.jumpcloud.emulator.models import DAY, iso_time, parse_iso_time
+from tokenrig.harness.jumpcloud.emulator.server import CONTROL_HEADERS
 from tokenrig.harness.secrets import Secret
 
 PASSWORD = "Tokenrig-Pass-2026"
@@ -90,6 +91,7 @@ def test_orgs_are_isolated(fresh_emulator: Emulator, emu_http: requests.Session)
     added = requests.post(
         fresh_emulator.url + "/__emulator__/orgs",
         json={"name": "Other", "api_key": "other-key"},
+        headers=CONTROL_HEADERS,
         timeout=5,
     )
     assert added.status_code == 201
@@ -351,25 +353,38 @@ def test_org_settings_validation(fresh_emulator: Emulator, emu_http: requests.Se
 def test_controls_clock_and_reset(fresh_emulator: Emulator, emu_http: requests.Session) -> None:
     emu = fresh_emulator
     base = emu.url + "/__emulator__"
-    set_to = requests.put(base + "/clock", json={"now": "2030-01-01T00:00:00Z"}, timeout=5).json()
+    set_to = requests.put(
+        base + "/clock", json={"now": "2030-01-01T00:00:00Z"}, headers=CONTROL_HEADERS, timeout=5
+    ).json()
     assert set_to["iso"] == "2030-01-01T00:00:00.000Z"
-    moved = requests.post(base + "/clock/advance", json={"seconds": 90}, timeout=5).json()
+    moved = requests.post(
+        base + "/clock/advance", json={"seconds": 90}, headers=CONTROL_HEADERS, timeout=5
+    ).json()
     assert moved["iso"] == "2030-01-01T00:01:30.000Z"
     assert (
-        requests.post(base + "/clock/advance", json={"seconds": -1}, timeout=5).status_code == 400
+        requests.post(
+            base + "/clock/advance", json={"seconds": -1}, headers=CONTROL_HEADERS, timeout=5
+        ).status_code
+        == 400
     )
     assert (
-        requests.post(base + "/clock/advance", json={"seconds": True}, timeout=5).status_code == 400
+        requests.post(
+            base + "/clock/advance", json={"seconds": True}, headers=CONTROL_HEADERS, timeout=5
+        ).status_code
+        == 400
     )
     create(emu_http, emu)
-    assert requests.post(base + "/reset", timeout=5).status_code == 200
+    assert requests.post(base + "/reset", headers=CONTROL_HEADERS, timeout=5).status_code == 200
     assert emu_http.get(emu.url + "/api/systemusers").json()["totalCount"] == 0  # key still works
 
 
 def test_clock_controls_need_virtual_clock(emulator_key: str) -> None:
     with Emulator(api_key=emulator_key) as emu:
         response = requests.post(
-            emu.url + "/__emulator__/clock/advance", json={"seconds": 1}, timeout=5
+            emu.url + "/__emulator__/clock/advance",
+            json={"seconds": 1},
+            headers=CONTROL_HEADERS,
+            timeout=5,
         )
         assert response.status_code == 409
         assert requests.get(emu.url + "/__emulator__/clock", timeout=5).json()["virtual"] is False

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokenrig.harness.jumpcloud.emulator import Emulator, listing
+from tokenrig.harness.jumpcloud.emulator.server import CONTROL_HEADERS
 
 INJECTION_NAMES = [
     "robert'); DROP TABLE users;--",
@@ -379,7 +380,9 @@ def test_fuzzed_paths_and_queries_never_500(
 
 # -- faults and rate limit ----------------------------------------------------------------------
 def add_fault(emu: Emulator, **fault: Any) -> None:
-    response = requests.post(emu.url + "/__emulator__/faults", json=fault, timeout=5)
+    response = requests.post(
+        emu.url + "/__emulator__/faults", json=fault, headers=CONTROL_HEADERS, timeout=5
+    )
     assert response.status_code == 201, response.text
 
 
@@ -400,7 +403,9 @@ def test_fault_controls_validate(fresh_emulator: Emulator) -> None:
         {"latency": 999},
         {"bogus": 1},
     ):
-        assert requests.post(url, json=bad, timeout=5).status_code == 400, bad
+        assert (
+            requests.post(url, json=bad, headers=CONTROL_HEADERS, timeout=5).status_code == 400
+        ), bad
     assert requests.get(url, timeout=5).json()["faults"] == []
 
 
@@ -415,7 +420,10 @@ def test_after_fault_commits_then_loses_the_answer(
     listed = emu_http.get(fresh_emulator.url + "/api/systemusers").json()
     assert [u["username"] for u in listed["results"]] == ["committed"]
     bad = requests.post(
-        fresh_emulator.url + "/__emulator__/faults", json={"after": True}, timeout=5
+        fresh_emulator.url + "/__emulator__/faults",
+        json={"after": True},
+        headers=CONTROL_HEADERS,
+        timeout=5,
     )
     assert bad.status_code == 400
     assert "needs a status" in bad.json()["message"]
@@ -432,7 +440,10 @@ def test_rate_limit_answers_429_with_retry_after(
     fresh_emulator: Emulator, emu_http: requests.Session
 ) -> None:
     limit = requests.put(
-        fresh_emulator.url + "/__emulator__/rate-limit", json={"rate": 0.01, "burst": 2}, timeout=5
+        fresh_emulator.url + "/__emulator__/rate-limit",
+        json={"rate": 0.01, "burst": 2},
+        headers=CONTROL_HEADERS,
+        timeout=5,
     )
     assert limit.status_code == 200
     statuses = [emu_http.get(fresh_emulator.url + "/api/systemusers") for _ in range(3)]

@@ -29,6 +29,7 @@ from tokenrig.harness.jumpcloud import (
     TransportError,
 )
 from tokenrig.harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.jumpcloud.emulator.server import CONTROL_HEADERS
 
 KEY = "reliability-key-5f0c2a"
 POLICY = RetryPolicy(max_attempts=5, base=1.0, cap=8.0, total=60.0, jitter=0.0)
@@ -48,7 +49,9 @@ def _client(url: str, clock: VirtualClock | None = None) -> JumpCloudClient:
 
 
 def _fault(emu: Emulator, **fault: Any) -> None:
-    answer = requests.post(emu.url + "/__emulator__/faults", json=fault, timeout=5)
+    answer = requests.post(
+        emu.url + "/__emulator__/faults", json=fault, headers=CONTROL_HEADERS, timeout=5
+    )
     assert answer.status_code == 201, answer.text
 
 
@@ -75,7 +78,7 @@ def test_a_5xx_storm_on_create_reports_the_outage_and_creates_nobody(emulator: E
     assert caught.value.status == 503
     assert "POST /api/systemusers" in str(caught.value)
     assert client.requests_sent == POLICY.max_attempts
-    requests.delete(emulator.url + "/__emulator__/faults", timeout=5)
+    requests.delete(emulator.url + "/__emulator__/faults", headers=CONTROL_HEADERS, timeout=5)
     assert _usernames(emulator) == []
 
 

@@ -23,6 +23,7 @@ import requests
 from tokenrig.fixtures.rig import start_ser2net
 from tokenrig.harness.clock import SYSTEM_CLOCK, VirtualClock
 from tokenrig.harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.jumpcloud.emulator.server import CONTROL_HEADERS
 from tokenrig.harness.otp.hotp import totp
 from tokenrig.harness.otp.uri import parse_uri
 from tokenrig.harness.sim.factory import make_sim_firmware
@@ -119,6 +120,7 @@ def two_orgs() -> Iterator[Emulator]:
         answer = requests.post(
             emulator.url + "/__emulator__/orgs",
             json={"name": "Other Org", "api_key": KEY_B},
+            headers=CONTROL_HEADERS,
             timeout=5,
         )
         assert answer.status_code == 201, answer.text

@@ -16,6 +16,7 @@ import zxingcpp
 from PIL import Image
 
 from tokenrig.harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.jumpcloud.emulator.server import CONTROL_HEADERS
 from tokenrig.harness.otp.hotp import totp
 from tokenrig.harness.otp.uri import OtpUri, parse_uri
 
@@ -43,7 +44,9 @@ class Admin:
     def __init__(self, emulator: Emulator) -> None:
         self.url = emulator.url
         self.http = requests.Session()
-        self.http.headers.update({"x-api-key": API_KEY, "Accept": "application/json"})
+        self.http.headers.update(
+            {"x-api-key": API_KEY, "Accept": "application/json", **CONTROL_HEADERS}
+        )
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         response = self.http.request(method, self.url + path, timeout=10, **kwargs)

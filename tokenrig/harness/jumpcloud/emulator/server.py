@@ -56,6 +56,14 @@ MAX_BODY_BYTES = 1 << 20
 """Bodies above 1 MiB are refused with 413 before they are read."""
 
 OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+CONTROL_PREFIX = "/__emulator__/"
+CONTROL_HEADER = "X-Tokenrig-Emulator"
+"""Header a state-changing control request must carry (any non-empty value). A web page can
+only send a custom header cross-origin after a CORS preflight, which the emulator never grants."""
+CONTROL_HEADERS = {CONTROL_HEADER: "1", "Content-Type": "application/json"}
+"""What a control client sends with every state-changing call (requests' ``json=`` sets the
+same Content-Type)."""
+_LOOPBACK_HOST = re.compile(r"(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?", re.IGNORECASE)
 _QUERY = re.compile(r"\?[^\s\"']*")
 """A query string inside a logged request line."""
 
@@ -74,11 +82,15 @@ class Request:
     org: Organization | None = None
 
     def json(self) -> Any:
-        """The body as JSON; a malformed or non-UTF-8 body is a 400 naming the problem."""
+        """The body as JSON; a malformed or non-UTF-8 body is a 400 naming the problem.
+
+        ``NaN``/``Infinity`` (not JSON, RFC 8259 section 6) and lone UTF-16 surrogates in
+        strings (not Unicode text: they cannot be stored, echoed or rendered) are refused here,
+        so no handler ever stores a value it cannot answer with."""
         if not self.body.strip():
             return None
         try:
-            return json.loads(self.body.decode("utf-8"))
+            data = json.loads(self.body.decode("utf-8"), parse_constant=_refuse_constant)
         except UnicodeDecodeError as exc:
             raise EmulatorError("Bad Request: body is not UTF-8") from exc
         except json.JSONDecodeError as exc:
@@ -87,6 +99,8 @@ class Request:
             ) from exc
         except (ValueError, RecursionError) as exc:  # e.g. an integer of 5000 digits
             raise EmulatorError("Bad Request: malformed JSON body (value out of range)") from exc
+        _refuse_surrogates(data)
+        return data
 
     def json_object(self) -> dict[str, Any]:
         """The body as a JSON object (``{}`` for an empty body)."""
@@ -114,6 +128,35 @@ class Request:
         return self.org
 
 
+def _refuse_constant(name: str) -> Any:
+    raise EmulatorError(f"Bad Request: {name} is not a JSON number")
+
+
+def _refuse_surrogates(data: Any, where: str = "body") -> None:
+    """A 400 naming the field when a string (or key) holds a lone surrogate (``\\ud800``)."""
+    stack: list[tuple[Any, str]] = [(data, where)]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if _has_surrogate(value):
+                raise EmulatorError(f"Bad Request: {path} contains a lone UTF-16 surrogate")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _has_surrogate(key):
+                    raise EmulatorError(f"Bad Request: a key in {path} contains a lone surrogate")
+                stack.append((item, f"{path}.{key}" if path != "body" else key))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(value))
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 @dataclass
 class Response:
     status: int = 200
@@ -125,7 +168,8 @@ class Response:
 def json_response(
     data: Any, status: int = 200, headers: list[tuple[str, str]] | None = None
 ) -> Response:
-    body = json.dumps(data, separators=(",", ":")).encode()
+    # allow_nan=False: never answer with NaN/Infinity, which no JSON parser has to accept.
+    body = json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
     return Response(status=status, body=body, headers=list(headers or []))
 
 
@@ -140,7 +184,7 @@ def html_response(
 ) -> Response:
     return Response(
         status=status,
-        body=text.encode(),
+        body=text.encode("utf-8", errors="replace"),  # never a 500 over one bad character
         content_type="text/html; charset=utf-8",
         headers=list(headers or []),
     )
@@ -180,18 +224,23 @@ class Router:
     def add(self, method: str, pattern: str, handler: Handler, *, auth: bool = False) -> None:
         self.routes.append(Route(method.upper(), re.compile(pattern), handler, auth))
 
-    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | int | None:
-        """The route and its params; 405 when only the method is wrong; None when nothing.
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | frozenset[str] | None:
+        """The route and its params; the methods the path allows when only the method is
+        wrong (a 405 with ``Allow``); None when no route has the path.
         ``HEAD`` runs the ``GET`` route (RFC 9110: same headers, no body)."""
-        path_matched = False
+        allowed: set[str] = set()
         for route in self.routes:
             found = route.pattern.fullmatch(path)
             if found is None:
                 continue
             if route.method == method or (method == "HEAD" and route.method == "GET"):
                 return route, found.groupdict()  # HEAD = GET; _send drops the body
-            path_matched = True
-        return 405 if path_matched else None
+            allowed.add(route.method)
+        if not allowed:
+            return None
+        if "GET" in allowed:
+            allowed.add("HEAD")
+        return frozenset(allowed | {"OPTIONS"})
 
 
 def build_router(state: EmulatorState, faults: FaultPlan) -> Router:
@@ -231,7 +280,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._handle()
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_TRACE = do_GET
 
     # Errors the stdlib detects itself (bad request line, oversized headers) answer in JSON too.
     error_message_format = '{"message": "%(message)s", "code": %(code)d}'
@@ -294,9 +343,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
         found = emulator.router.match(self.command, path)
         if found is None:
             return error_response(404, "Not Found")
-        if isinstance(found, int):
-            return error_response(405, "Method Not Allowed")
+        if isinstance(found, frozenset):
+            allow = [("Allow", ", ".join(sorted(found)))]
+            if self.command == "OPTIONS":  # RFC 9110 9.3.7; no CORS headers: none granted
+                return Response(status=204, content_type="text/plain; charset=utf-8", headers=allow)
+            return error_response(405, "Method Not Allowed", allow)
         route, params = found
+        if path.startswith(CONTROL_PREFIX):
+            refusal = control_refusal(self.command, self.headers)
+            if refusal is not None:
+                return error_response(403, refusal)
         request = Request(
             method=self.command,
             path=path,
@@ -342,6 +398,29 @@ class _RequestHandler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
+
+
+def control_refusal(method: str, headers: Any) -> str | None:
+    """Why a ``/__emulator__/`` request is refused, or None (emulator choice, no JumpCloud
+    equivalent): the Host must name loopback (a DNS-rebinding page names its own host), an
+    ``Origin`` must be loopback too, and a state-changing call must be JSON with
+    :data:`CONTROL_HEADER` (neither can be sent cross-origin without a preflight)."""
+    host = headers.get("Host", "") or ""
+    if not _LOOPBACK_HOST.fullmatch(host.strip()):
+        return "Forbidden: emulator controls answer only to Host 127.0.0.1 or localhost"
+    origin = headers.get("Origin")
+    if origin is not None:
+        origin_host = urlsplit(origin).netloc
+        if not _LOOPBACK_HOST.fullmatch(origin_host) or origin_host.lower() != host.lower():
+            return "Forbidden: emulator controls refuse cross-origin requests"
+    if method in ("GET", "HEAD"):
+        return None
+    content_type = (headers.get("Content-Type", "") or "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return "Forbidden: emulator controls need Content-Type: application/json"
+    if not (headers.get(CONTROL_HEADER, "") or "").strip():
+        return f"Forbidden: emulator controls need the {CONTROL_HEADER} header"
+    return None
 
 
 def _fault_response(fault: Fault) -> Response:
