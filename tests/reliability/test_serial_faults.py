@@ -189,7 +189,7 @@ def test_endless_garbage_without_newlines_is_bounded(
     assert any("garbage" in line or "bytes" in line for line in client.log.recent(20))
 
 
-def test_a_non_ascii_answer_with_the_right_tag_is_skipped_not_raised(
+def test_a_non_ascii_answer_with_the_right_tag_is_a_rig_protocol_violation(
     bent: tuple[BentRig, PtyRigServer, RigClient],
 ) -> None:
     rig, _server, client = bent
@@ -201,7 +201,9 @@ def test_a_non_ascii_answer_with_the_right_tag_is_skipped_not_raised(
     rig.on["*IDN?"] = mojibake
     error = _outcome(client.identify)
     assert isinstance(error, InfrastructureError)
-    assert "rig bench-3: *IDN? got no answer" in str(error)
+    # Our own tag on a line that breaks the grammar: the rig's fault, quoted, never a token's.
+    assert "rig bench-3: rig protocol violation: *IDN?" in str(error)
+    assert "not a token defect" in str(error)
 
 
 def test_tcp_rig_dropped_mid_burn_names_rig_and_slot() -> None:
