@@ -89,6 +89,40 @@ def estimate_drift(samples: Sequence[OffsetEstimate]) -> DriftEstimate:
     )
 
 
+def fit_drift_weighted(points: Sequence[tuple[float, float, float]]) -> DriftEstimate:
+    """Weighted least-squares drift from (host time, offset, 1-sigma) points.
+
+    The slope's standard error is from the stated sigmas, scaled up by sqrt(chi^2/(n-2)) when
+    the points scatter more than their sigmas say (never down), so a noisy link cannot make the
+    error bar smaller than what the data shows.
+    """
+    if len(points) < 3:
+        raise MeasurementError(f"a weighted drift needs at least 3 points, got {len(points)}")
+    ws = [1 / max(s, 1e-9) ** 2 for _, _, s in points]
+    sw = math.fsum(ws)
+    mt = math.fsum(w * t for w, (t, _, _) in zip(ws, points, strict=True)) / sw
+    my = math.fsum(w * y for w, (_, y, _) in zip(ws, points, strict=True)) / sw
+    sxx = math.fsum(w * (t - mt) ** 2 for w, (t, _, _) in zip(ws, points, strict=True))
+    if sxx <= 0:
+        raise MeasurementError("drift needs offset samples taken at different times")
+    slope = math.fsum(
+        w * (t - mt) * (y - my) for w, (t, y, _) in zip(ws, points, strict=True)
+    ) / sxx
+    chi2 = math.fsum(
+        w * (y - my - slope * (t - mt)) ** 2 for w, (t, y, _) in zip(ws, points, strict=True)
+    )
+    scale = max(1.0, chi2 / (len(points) - 2))
+    end = max(t for t, _, _ in points)
+    return DriftEstimate(
+        ppm=slope * 1e6,
+        uncertainty_ppm=math.sqrt(scale / sxx) * 1e6,
+        offset=my + slope * (end - mt),
+        reference_time=end,
+        span=end - min(t for t, _, _ in points),
+        samples=len(points),
+    )
+
+
 def days_until_outside(offset: float, ppm: float, policy: WindowPolicy, period: int) -> float:
     """Days until a token ``offset`` seconds off, drifting ``ppm``, leaves ``policy``'s window.
 
