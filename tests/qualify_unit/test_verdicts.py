@@ -18,7 +18,7 @@ from tokenrig.harness.qualify.context import SlotSeed
 from tokenrig.harness.qualify.profile import load_profile
 from tokenrig.harness.secrets import Secret
 from tokenrig.harness.sim.factory import realistic_batch
-from tokenrig.harness.sim.faults import FAULTS
+from tokenrig.harness.sim.faults import FAULTS, LONG_DISPLAY_FAULTS
 from tokenrig.harness.tokens.models import MODELS
 from tokenrig.harness.tokens.sim_token import SimToken
 
@@ -64,7 +64,6 @@ def test_every_simulated_fault_has_a_named_detection() -> None:
 
 
 # Faults of a display longer than 6 digits can only show on the Molto2.
-LONG_DISPLAY_FAULTS = {"power_of_ten_u32", "drops_leading_zero_long", "display_last_6_digits"}
 VENDOR_CASES = [
     (fault, model)
     for fault in sorted(FAULTS)

@@ -24,7 +24,7 @@ from tokenrig.harness.clock import VirtualClock
 from tokenrig.harness.otp.hotp import Algorithm
 from tokenrig.harness.secrets import Secret
 from tokenrig.harness.sim.factory import SINGLE_PROFILE_MODELS, make_sim_token, realistic_batch
-from tokenrig.harness.sim.faults import FAULTS
+from tokenrig.harness.sim.faults import FAULTS, LONG_DISPLAY_FAULTS
 from tokenrig.harness.tokens.base import BurnRequest, DisplayReading, Token
 from tokenrig.harness.tokens.sim_token import SimToken
 
@@ -156,9 +156,12 @@ def burned_with_clock_ahead(token: Token, clock: VirtualClock) -> list[Observati
 
 def code_with_leading_zero(token: Token, clock: VirtualClock) -> list[Observation]:
     """Find (with the oracle) a step whose code starts with 0 and read the token there."""
-    burned = burn(token, seed=seed_of(20))
-    secret = base64.b32encode(burned.seed).decode()
-    oracle = _AnyLengthTOTP(secret)
+    return _read_a_leading_zero(token, clock, digits=6)
+
+
+def _read_a_leading_zero(token: Token, clock: VirtualClock, *, digits: int) -> list[Observation]:
+    burned = burn(token, seed=seed_of(20), digits=digits)
+    oracle = _AnyLengthTOTP(base64.b32encode(burned.seed).decode(), digits=digits)
     step = math.floor(clock.now() / 30) + 1
     while not oracle.at(step * 30).startswith("0"):
         step += 1
@@ -180,13 +183,7 @@ def ten_digits(token: Token, clock: VirtualClock) -> list[Observation]:
 
 def leading_zero_at_8_digits(token: Token, clock: VirtualClock) -> list[Observation]:
     """An 8-digit code that starts with 0, read on the token."""
-    burned = burn(token, seed=seed_of(20), digits=8)
-    oracle = _AnyLengthTOTP(base64.b32encode(burned.seed).decode(), digits=8)
-    step = math.floor(clock.now() / 30) + 1
-    while not oracle.at(step * 30).startswith("0"):
-        step += 1
-    clock.set(step * 30 - 1)
-    return [look(token, clock, burned)]
+    return _read_a_leading_zero(token, clock, digits=8)
 
 
 def after_power_cycle(token: Token, clock: VirtualClock) -> list[Observation]:
@@ -254,7 +251,6 @@ SCENARIO_FOR_FAULT: dict[str, Scenario] = {
     "display_last_6_digits": ten_digits,
 }
 # Faults of a display longer than 6 digits show on the one model that has one.
-LONG_DISPLAY_FAULTS = {"power_of_ten_u32", "drops_leading_zero_long", "display_last_6_digits"}
 FAULT_MODELS = [
     (fault, model)
     for fault in sorted(FAULTS)

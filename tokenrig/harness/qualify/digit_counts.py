@@ -11,23 +11,13 @@ go wrong.
 
 from __future__ import annotations
 
-import math
 import secrets
 
-from tokenrig.harness.otp.hotp import Algorithm, hotp, step_start, time_step
+from tokenrig.harness.otp.hotp import step_start
 from tokenrig.harness.qualify import observe
 from tokenrig.harness.qualify.context import ProcedureContext, Sync
-from tokenrig.harness.qualify.rfc_vectors import RFC6238_SEEDS, RFC6238_VECTORS
+from tokenrig.harness.qualify.rfc_vectors import wrong_vectors
 from tokenrig.harness.secrets import Secret
-
-
-def vector_code(algorithm: Algorithm, vector_time: int, code8: str, digits: int) -> str:
-    """The code the vector's step shows at ``digits``: the RFC's own string at 8 digits (the
-    device is held to the published text, not to our core), computed at the other counts."""
-    if digits == 8:
-        return code8
-    seed = RFC6238_SEEDS[algorithm]
-    return hotp(seed, time_step(vector_time), digits=digits, algorithm=algorithm)
 
 
 def digit_counts(ctx: ProcedureContext) -> None:
@@ -67,39 +57,16 @@ def _burn_and_read(ctx: ProcedureContext, digits: int) -> int:
 
 
 def _rfc_vectors(ctx: ProcedureContext, digits: int) -> int:
-    wrong = 0
-    for algorithm, vectors in RFC6238_VECTORS.items():
-        if algorithm not in ctx.token.spec.algorithms:
-            continue
-        secret = Secret(RFC6238_SEEDS[algorithm], kind="seed")
-        for vector_time, code8 in vectors:
-            if vector_time >= 2**32:
-                continue  # a 32-bit clock cannot be set there; the roll-overs cover it
-            sync = observe.burn(
-                ctx,
-                secret,
-                algorithm=algorithm,
-                digits=digits,
-                clock_time=step_start(time_step(vector_time)),
-            )
-            reading = observe.read_code(ctx)
-            if reading.code != vector_code(algorithm, vector_time, code8, digits):
-                wrong += 1
-                defect = observe.check_reading(ctx, sync, reading) or "wrong code"
-                ctx.find(
-                    f"at {digits} digits, RFC 6238 vector {algorithm.value} T={vector_time}: "
-                    f"{defect}"
-                )
-    return wrong
+    wrong = wrong_vectors(ctx, digits)
+    for where, defect in wrong:
+        ctx.find(f"at {digits} digits, RFC 6238 vector {where}: {defect}")
+    return len(wrong)
 
 
 def _leading_zero(ctx: ProcedureContext, digits: int) -> bool:
     """True if a code starting with 0 is shown wrongly at ``digits``."""
     secret = _fresh()
-    key = secret.reveal()
-    step = time_step(ctx.clock.now()) + 10
-    while hotp(key, step, digits=digits)[0] != "0":
-        step += 1
+    step = observe.step_with_leading_zero(ctx, secret, digits)
     sync = observe.burn(ctx, secret, digits=digits, clock_time=step_start(step))
     reading = observe.read_code(ctx)
     defect = observe.check_reading(ctx, sync, reading)
@@ -111,10 +78,7 @@ def _leading_zero(ctx: ProcedureContext, digits: int) -> bool:
 def _step_boundary(ctx: ProcedureContext, digits: int) -> int:
     """Display kept on across one boundary: the code must become the next step's."""
     sync = observe.burn(ctx, _fresh(), digits=digits, before_boundary=True)
-    period = sync.burned.period
-    margin = max(1.0, 4 * ctx.timing.fine + ctx.timing.lead / 2)
-    now_token = sync.token_time(ctx.clock.now())
-    boundary_host = sync.host_time(math.ceil((now_token + margin) / period) * period)
+    boundary_host, margin = observe.boundary_ahead(ctx, sync)
     ctx.clock.sleep(boundary_host - margin - ctx.clock.now())
     wrong = _judge(ctx, sync, "before a step boundary")
     ctx.clock.sleep(boundary_host + margin - ctx.clock.now())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from tokenrig.harness.otp.hotp import Algorithm
+from tokenrig.harness.otp.hotp import Algorithm, hotp, time_step
 from tokenrig.harness.otp.offset import MeasurementError, Observation, estimate_clock_offset
 from tokenrig.harness.qualify.context import ProcedureContext, Sync
 from tokenrig.harness.qualify.diagnose import Burned, expected_codes, explain
@@ -85,6 +85,27 @@ def burn_slot_seed(
         before_boundary=before_boundary,
         display_timeout=display_timeout,
     )
+
+
+def step_with_leading_zero(ctx: ProcedureContext, secret: Secret, digits: int = 6) -> int:
+    """The first step at least ten steps from now whose ``digits``-digit SHA1/30 s code for
+    ``secret`` starts with 0: far enough that a token ignoring the written clock shows
+    another code and is caught too."""
+    key = secret.reveal()
+    step: int = time_step(ctx.clock.now()) + 10
+    while hotp(key, step, digits=digits)[0] != "0":
+        step += 1
+    return step
+
+
+def boundary_ahead(ctx: ProcedureContext, sync: Sync) -> tuple[float, float]:
+    """``(host time of the next step boundary, margin)``: the first boundary there is still
+    time to read before (a slow burn may have used up the lead the sync left), and how far
+    either side of it to read."""
+    period = sync.burned.period
+    margin = max(1.0, 4 * ctx.timing.fine + ctx.timing.lead / 2)
+    now_token = sync.token_time(ctx.clock.now())
+    return sync.host_time(math.ceil((now_token + margin) / period) * period), margin
 
 
 def read_code(ctx: ProcedureContext) -> DisplayReading:

@@ -14,14 +14,14 @@ import secrets
 from collections.abc import Callable
 
 from tokenrig.harness.otp.drift import estimate_drift
-from tokenrig.harness.otp.hotp import Algorithm, hotp, step_start, time_step
+from tokenrig.harness.otp.hotp import Algorithm, step_start
 from tokenrig.harness.otp.offset import OffsetEstimate
 from tokenrig.harness.otp.window import PRESETS
 from tokenrig.harness.qualify import observe
 from tokenrig.harness.qualify.catalogue import definition
 from tokenrig.harness.qualify.context import ProcedureContext, SoakStart, Sync
 from tokenrig.harness.qualify.digit_counts import digit_counts
-from tokenrig.harness.qualify.rfc_vectors import RFC6238_SEEDS, RFC6238_VECTORS
+from tokenrig.harness.qualify.rfc_vectors import wrong_vectors
 from tokenrig.harness.secrets import Secret
 from tokenrig.harness.tokens.base import (
     BurnRequest,
@@ -77,10 +77,7 @@ def leading_zero(ctx: ProcedureContext) -> None:
     another code and is caught here too.
     """
     secret = _fresh()
-    key = secret.reveal()
-    step = time_step(ctx.clock.now()) + 10
-    while hotp(key, step)[0] != "0":
-        step += 1
+    step = observe.step_with_leading_zero(ctx, secret)
     sync = observe.burn(ctx, secret, clock_time=step_start(step))
     defect = _read_and_check(ctx, sync)
     ctx.measure("display.leading_zero_mismatches", defect is not None)
@@ -92,23 +89,11 @@ def rfc6238(ctx: ProcedureContext) -> None:
     """RFC 6238 Appendix B on the device: the clock is set to the start of each vector's step
     (the same step, so the same code, with a whole step of margin to read it)."""
     wrong: dict[str, list[str]] = {}
-    for algorithm, vectors in RFC6238_VECTORS.items():
-        if algorithm not in ctx.token.spec.algorithms:
-            continue
-        secret = Secret(RFC6238_SEEDS[algorithm], kind="seed")
-        for vector_time, code8 in vectors:
-            if vector_time > _U32_MAX:
-                continue  # a 32-bit clock cannot be set there; roll-overs cover the far future
-            sync = observe.burn(
-                ctx, secret, algorithm=algorithm, clock_time=step_start(time_step(vector_time))
-            )
-            reading = observe.read_code(ctx)
-            if reading.code != code8[-6:]:
-                defect = observe.check_reading(ctx, sync, reading) or "wrong code"
-                wrong.setdefault(defect, []).append(f"{algorithm.value} T={vector_time}")
-    for defect, where in wrong.items():
-        ctx.find(f"RFC 6238 vectors wrong ({', '.join(where)}): {defect}")
-    mismatches = sum(len(where) for where in wrong.values())
+    for vector, defect in wrong_vectors(ctx, digits=6):
+        wrong.setdefault(defect, []).append(vector)
+    for defect, vectors in wrong.items():
+        ctx.find(f"RFC 6238 vectors wrong ({', '.join(vectors)}): {defect}")
+    mismatches = sum(len(vectors) for vectors in wrong.values())
     ctx.measure("rfc6238.vector_mismatches", mismatches)
 
 
@@ -116,13 +101,8 @@ def step_boundary(ctx: ProcedureContext) -> None:
     """Keep the display on across a step boundary: the code must change to the next step's."""
     sync = observe.burn_slot_seed(ctx, before_boundary=True)
     period = sync.burned.period
-    margin = max(1.0, 4 * ctx.timing.fine + ctx.timing.lead / 2)
+    boundary_host, margin = observe.boundary_ahead(ctx, sync)
     tolerance = min(margin / 2, 0.5)
-    # The first boundary there is still time to read before (a slow burn may have used up
-    # the lead the sync left).
-    now_token = sync.token_time(ctx.clock.now())
-    boundary_token = math.ceil((now_token + margin) / period) * period
-    boundary_host = sync.host_time(boundary_token)
     ctx.clock.sleep(boundary_host - margin - ctx.clock.now())
     before = observe.read_code(ctx)  # pressed once, then only read
     ctx.clock.sleep(boundary_host + margin - ctx.clock.now())

@@ -38,6 +38,11 @@ FAULTS: dict[str, str] = {
     "display_last_6_digits": "display shows only the last 6 digits of a longer code",
 }
 
+LONG_DISPLAY_FAULTS = frozenset(
+    {"power_of_ten_u32", "drops_leading_zero_long", "display_last_6_digits"}
+)
+"""Faults that only show at more than 6 digits, so only on a model whose display has more."""
+
 OUT_OF_SPEC_DRIFT_PPM = 200.0
 
 
