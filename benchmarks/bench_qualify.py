@@ -27,6 +27,7 @@ from tokenrig.harness.qualify.context import ProcedureContext, SlotSeed
 from tokenrig.harness.qualify.procedures import PROCEDURE_FUNCTIONS, provision
 from tokenrig.harness.qualify.profile import load_profile
 from tokenrig.harness.qualify.record import TokenRecord
+from tokenrig.harness.qualify.verdict import run_procedure
 
 LARGE = os.environ.get("TOKENRIG_BENCH_LARGE") == "1"
 
@@ -76,16 +77,19 @@ def test_real_time_token_to_verdict(benchmark: Any, sim_token_factory: SimTokenF
 
     def run() -> float:
         token = sim_token_factory("C302", via="pty", drift_ppm=3.0)  # type: ignore[call-arg]
-        record = TokenRecord(serial=token.identity.serial, slot=1, model="C302")
+        record = TokenRecord(
+            serial=token.identity.serial,
+            slot=1,
+            model="C302",
+            selected=[*procedures, "provision"],
+        )
         ctx = ProcedureContext(
             token=token, clock=SYSTEM_CLOCK, profile=profile, record=record, seed=SlotSeed.fresh()
         )
         started = time.perf_counter()
         for name in procedures:
-            ctx.procedure = name
-            PROCEDURE_FUNCTIONS[name](ctx)
-        ctx.procedure = "provision"
-        provision(ctx)
+            run_procedure(ctx, name, PROCEDURE_FUNCTIONS[name])
+        run_procedure(ctx, "provision", provision)
         results["record"] = record
         return time.perf_counter() - started
 

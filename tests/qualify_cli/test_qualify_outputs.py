@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 
 from tests.qualify_cli.test_qualify_command import tokenrig
-from tests.qualify_unit.test_reports import RECORDS_SCHEMA
+from tokenrig.harness.reports.tables import records_schema
 
 QA = ("burn", "leading_zero", "clock_offset", "drift", "power_cycle", "provisioned")
 
@@ -44,7 +44,7 @@ def test_a_virtual_time_run_writes_allure_junit_and_schema_valid_records(tmp_pat
     )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
     data = json.loads((out / "records.json").read_text())
-    jsonschema.validate(data, RECORDS_SCHEMA)
+    jsonschema.Draft202012Validator(records_schema()).validate(data)
     serials = [t["serial"] for t in data["tokens"]]
     assert len(serials) == 2
 
@@ -100,7 +100,7 @@ def test_a_real_time_run_attaches_the_wire_log_and_reads_the_clock_over_nfc(
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     data = json.loads((out / "records.json").read_text())
-    jsonschema.validate(data, RECORDS_SCHEMA)
+    jsonschema.Draft202012Validator(records_schema()).validate(data)
     (token,) = data["tokens"]
     measured = {m["name"]: m for m in token["measurements"]}
     # Over the rig's APDU pass-through (the Token2 info command), whole seconds; the display

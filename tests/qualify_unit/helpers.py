@@ -9,6 +9,7 @@ from tokenrig.harness.qualify.context import ProcedureContext, SlotSeed
 from tokenrig.harness.qualify.procedures import PROCEDURE_FUNCTIONS, provision
 from tokenrig.harness.qualify.profile import Profile
 from tokenrig.harness.qualify.record import TokenRecord
+from tokenrig.harness.qualify.verdict import run_procedure, selected_procedures
 from tokenrig.harness.sim.factory import make_sim_firmware
 from tokenrig.harness.sim.firmware import SimFirmware
 from tokenrig.harness.tokens.base import Token
@@ -19,15 +20,18 @@ def qualify_token(
     token: Token, clock: VirtualClock, profile: Profile, seed: SlotSeed | None = None
 ) -> TokenRecord:
     """Every procedure of ``profile`` and the final provisioning, as the suite runs them."""
-    record = TokenRecord(serial=token.identity.serial, slot=1, model=token.identity.model)
+    record = TokenRecord(
+        serial=token.identity.serial,
+        slot=1,
+        model=token.identity.model,
+        selected=selected_procedures(profile.procedures),
+    )
     ctx = ProcedureContext(
         token=token, clock=clock, profile=profile, record=record, seed=seed or SlotSeed.fresh()
     )
     for name in profile.procedures:
-        ctx.procedure = name
-        PROCEDURE_FUNCTIONS[name](ctx)
-    ctx.procedure = "provision"
-    provision(ctx)
+        run_procedure(ctx, name, PROCEDURE_FUNCTIONS[name])
+    run_procedure(ctx, "provision", provision)
     return record
 
 

@@ -9,6 +9,7 @@ from tokenrig.harness.qualify.nfc_clock import InfoApduClock
 from tokenrig.harness.qualify.procedures import clock_offset
 from tokenrig.harness.qualify.profile import load_profile
 from tokenrig.harness.qualify.record import TokenRecord
+from tokenrig.harness.qualify.verdict import run_procedure
 from tokenrig.harness.sim.apdu_card import card_for
 from tokenrig.harness.sim.firmware import SimFirmware
 from tokenrig.harness.transports.apdu_channel import DirectApduChannel
@@ -19,7 +20,9 @@ def _clock_offset(model: str, faults: list[str], *, nfc: bool = True) -> TokenRe
     firmware = token.firmware
     assert isinstance(firmware, SimFirmware)
     reader = InfoApduClock(DirectApduChannel(card_for(firmware)), firmware.spec) if nfc else None
-    record = TokenRecord(serial=token.identity.serial, slot=1, model=model)
+    record = TokenRecord(
+        serial=token.identity.serial, slot=1, model=model, selected=["clock_offset"]
+    )
     ctx = ProcedureContext(
         token=token,
         clock=clock,
@@ -28,8 +31,7 @@ def _clock_offset(model: str, faults: list[str], *, nfc: bool = True) -> TokenRe
         seed=SlotSeed.fresh(),
         nfc_clock=reader,
     )
-    ctx.procedure = "clock_offset"
-    clock_offset(ctx)
+    run_procedure(ctx, "clock_offset", clock_offset)
     return record
 
 

@@ -14,6 +14,7 @@ from tokenrig.harness.qualify.context import ProcedureContext, SlotSeed
 from tokenrig.harness.qualify.procedures import OFFSET_TRIES, clock_offset
 from tokenrig.harness.qualify.profile import load_profile
 from tokenrig.harness.qualify.record import TokenRecord
+from tokenrig.harness.qualify.verdict import run_procedure
 from tokenrig.harness.tokens.base import BurnRequest, DisplayReading
 from tokenrig.harness.tokens.sim_token import SimToken
 
@@ -37,12 +38,13 @@ class SlowReadings(SimToken):
 
 
 def _clock_offset(token: SimToken, clock: VirtualClock) -> TokenRecord:
-    record = TokenRecord(serial=token.identity.serial, slot=1, model=token.identity.model)
+    record = TokenRecord(
+        serial=token.identity.serial, slot=1, model=token.identity.model, selected=["clock_offset"]
+    )
     ctx = ProcedureContext(
         token=token, clock=clock, profile=load_profile("qa"), record=record, seed=SlotSeed.fresh()
     )
-    ctx.procedure = "clock_offset"
-    clock_offset(ctx)
+    run_procedure(ctx, "clock_offset", clock_offset)
     return record
 
 

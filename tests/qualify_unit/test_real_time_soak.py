@@ -12,6 +12,7 @@ from tokenrig.harness.qualify.context import ProcedureContext, SlotSeed
 from tokenrig.harness.qualify.procedures import clock_offset, drift
 from tokenrig.harness.qualify.profile import parse_profile
 from tokenrig.harness.qualify.record import TokenRecord
+from tokenrig.harness.qualify.verdict import run_procedure
 from tokenrig.harness.sim.factory import make_sim_token
 
 # 30 s of real time resolves only thousands of ppm: the limits here are about the mechanics.
@@ -39,7 +40,12 @@ def test_tokens_soak_together_in_real_time() -> None:
     contexts = []
     for index in (1, 2):
         token = make_sim_token("C302", clock=SYSTEM_CLOCK, index=index, drift_ppm=5.0)
-        record = TokenRecord(serial=token.identity.serial, slot=index, model="C302")
+        record = TokenRecord(
+            serial=token.identity.serial,
+            slot=index,
+            model="C302",
+            selected=["clock_offset", "drift"],
+        )
         contexts.append(
             ProcedureContext(
                 token=token,
@@ -51,8 +57,7 @@ def test_tokens_soak_together_in_real_time() -> None:
         )
     for procedure in (clock_offset, drift):
         for ctx in contexts:
-            ctx.procedure = procedure.__name__
-            procedure(ctx)
+            run_procedure(ctx, procedure.__name__, procedure)
     for ctx in contexts:
         record = ctx.record
         assert record.findings == []

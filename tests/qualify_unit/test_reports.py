@@ -5,54 +5,26 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any
 
 import jsonschema
 
 from tokenrig.harness.qualify.measurement import Measurement, Outcome
 from tokenrig.harness.qualify.profile import load_profile
 from tokenrig.harness.qualify.record import BatchRecord, Finding, TokenRecord
+from tokenrig.harness.qualify.verdict import procedure_status
 from tokenrig.harness.reports.html import render_html
 from tokenrig.harness.reports.outputs import write_outputs
-from tokenrig.harness.reports.tables import read_records_json
+from tokenrig.harness.reports.tables import read_records_json, records_schema
 
-# The records.json shape promised in the qualification issue (and docs/qualification.md).
-RECORDS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["run", "tokens"],
-    "properties": {
-        "run": {"type": "object"},
-        "tokens": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["serial", "slot", "model", "verdict", "measurements", "findings"],
-                "properties": {
-                    "serial": {"type": "string"},
-                    "slot": {"type": "integer"},
-                    "model": {"type": "string"},
-                    "verdict": {"enum": ["pass", "fail", "inconclusive"]},
-                    "measurements": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["name", "value", "unit", "low", "high", "outcome"],
-                            "properties": {
-                                "name": {"type": "string"},
-                                "value": {"type": "number"},
-                                "unit": {"type": "string"},
-                                "low": {"type": ["number", "null"]},
-                                "high": {"type": ["number", "null"]},
-                                "outcome": {"enum": ["pass", "marginal", "fail"]},
-                            },
-                        },
-                    },
-                    "findings": {"type": "array"},
-                },
-            },
-        },
-    },
-}
+SELECTED = ["drift", "provision"]
+
+
+def _done(record: TokenRecord) -> TokenRecord:
+    """A token whose selected procedures all ran, each ending as its measurements say."""
+    record.selected = list(SELECTED)
+    for name in SELECTED:
+        record.procedures[name] = procedure_status(record, name)
+    return record
 
 
 def _m(
@@ -68,13 +40,21 @@ def sample_batch() -> BatchRecord:
         _m("clock.offset_after_sync", 0.004, Outcome.PASS, -1.5, 1.5),
     ]
     good.offset_series = [(0.0, 0.0), (15.0, 4.1), (30.0, 8.3)]
+    _done(good)
     bad = TokenRecord(serial="8659610000002", slot=2, model="C301", rig="sim")
     bad.measurements = [_m("drift.ppm", 201.0, Outcome.FAIL, -30, 30)]
     bad.findings = [Finding("drift", "clock drifts +201.0 ppm <beyond> the -30..30 ppm limit")]
     bad.offset_series = [(0.0, 0.0), (30.0, 520.0)]
+    _done(bad)
     marginal = TokenRecord(serial="8659632000003", slot=3, model="C302", rig="sim")
     marginal.measurements = [_m("drift.ppm", 25.0, Outcome.MARGINAL, -30, 30)]
-    run = {"profile": load_profile("qa").to_json(), "station": "bench-1", "rigs": []}
+    _done(marginal)
+    run = {
+        "status": "complete",
+        "profile": load_profile("qa").to_json(),
+        "station": "bench-1",
+        "rigs": [],
+    }
     return BatchRecord(run=run, tokens=[good, bad, marginal])
 
 
@@ -87,10 +67,11 @@ def test_verdicts_and_summary() -> None:
         "failed": 1,
         "marginal": 1,
         "inconclusive": 0,
+        "incomplete": 0,
     }
     assert not batch.passed
-    errored = TokenRecord(serial="x", slot=9, model="C301", errors=["burn: rig timeout"])
-    assert errored.verdict == "fail"  # not qualified is not accepted
+    errored = _done(TokenRecord(serial="x", slot=9, model="C301", errors=["burn: rig timeout"]))
+    assert errored.verdict == "inconclusive"  # not qualified: not accepted, not a defect
 
 
 def test_an_unjudged_measurement_is_inconclusive_not_pass_nor_fail() -> None:
@@ -113,7 +94,9 @@ def test_records_json_matches_the_schema_and_round_trips(tmp_path: Path) -> None
     batch = sample_batch()
     write_outputs(batch, tmp_path)
     data = json.loads((tmp_path / "records.json").read_text())
-    jsonschema.validate(data, RECORDS_SCHEMA)
+    jsonschema.Draft202012Validator(records_schema()).validate(data)
+    assert data["schema_version"] == 2
+    assert data["run"]["status"] == "complete"
     again = read_records_json(tmp_path / "records.json")
     assert [t.to_json() for t in again.tokens] == [t.to_json() for t in batch.tokens]
 

@@ -37,6 +37,7 @@ from tokenrig.harness.qualify.context import ProcedureContext, SlotSeed
 from tokenrig.harness.qualify.procedures import burn, clock_offset, leading_zero
 from tokenrig.harness.qualify.profile import Profile, parse_profile
 from tokenrig.harness.qualify.record import TokenRecord
+from tokenrig.harness.qualify.verdict import run_procedure
 from tokenrig.harness.secrets import Secret
 from tokenrig.harness.sim.factory import make_sim_firmware
 from tokenrig.harness.sim.rig_server import SimRig
@@ -131,7 +132,12 @@ def _qualify_once(
             identity=TokenIdentity(firmware.identity.serial, "C302", "1.0"),
             spec=firmware.spec,
         )
-        record = TokenRecord(serial=firmware.identity.serial, slot=1, model="C302")
+        record = TokenRecord(
+            serial=firmware.identity.serial,
+            slot=1,
+            model="C302",
+            selected=[p.__name__ for p in PROCEDURES],
+        )
         ctx = ProcedureContext(
             token=token,
             clock=SYSTEM_CLOCK,
@@ -140,8 +146,7 @@ def _qualify_once(
             seed=SlotSeed(Secret(rng.randbytes(20), kind="seed")),
         )
         for procedure in PROCEDURES:
-            ctx.procedure = procedure.__name__
-            procedure(ctx)
+            run_procedure(ctx, procedure.__name__, procedure)
         return record, None if fault else _boundary_read(ctx, rng)
 
 

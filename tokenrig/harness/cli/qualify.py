@@ -3,8 +3,10 @@
 The qualification suite is pytest underneath (``tests/qualification``), so every pytest option
 passes through after ``--``; this command chooses the rig(s), the profile and the output
 directory, shows live progress per token, and turns the batch verdict into the exit status:
-0 every token passed, 1 any token failed (or is inconclusive: see
-tokenrig.harness.qualify.record), 2 a usage or configuration error (including an unreachable rig).
+0 every token passed, 1 any token failed, is inconclusive or incomplete (see
+tokenrig.harness.qualify.verdict), 2 a usage, configuration or infrastructure error (an
+unreachable or busy rig, a crashed run), 128 + the signal when stopped by SIGINT (130),
+SIGHUP (129) or SIGTERM (143).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import contextlib
 import datetime as dt
 import json
 import re
+import shutil
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +26,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from tokenrig.harness.cli.main import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError
+from tokenrig.harness import interrupts
+from tokenrig.harness.cli.main import EXIT_USAGE, UsageError
 from tokenrig.harness.cli.qualify_progress import LiveProgress
 from tokenrig.harness.clock import VirtualClock
 from tokenrig.harness.qualify.profile import ProfileError, load_profile
@@ -33,6 +38,7 @@ from tokenrig.harness.qualify.seeds import (
     check_seed_book,
     load_seed_book,
 )
+from tokenrig.harness.qualify.verdict import COMPLETE, batch_verdict, summary_line
 from tokenrig.harness.reports.outputs import RECORDS_JSON, REPORT_HTML
 from tokenrig.harness.reports.tables import read_records_json
 from tokenrig.harness.rigs.config import RigConfig, RigFileError, SlotConfig
@@ -47,6 +53,7 @@ SUITE = ROOT / "tests" / "qualification"
 DEFAULT_RIG = ROOT / "rigs" / "sim.toml"
 SIM_MODELS = ("miniOTP-2", "miniOTP-3", "OTPC-P1", "OTPC-P2", "C301", "C302", "Molto2")
 SIM_BATCH_SEED = 2026
+MAX_JOBS = 64
 
 
 def register(subparsers: Any) -> None:
@@ -220,8 +227,8 @@ def _check_inputs(args: argparse.Namespace) -> None:
             load_seed_book(args.seeds)
         except SeedFileError as exc:
             raise UsageError(f"--seeds: {exc}") from None
-    if args.jobs < 1:
-        raise UsageError(f"--jobs {args.jobs}: expected 1 or more")
+    if not 1 <= args.jobs <= MAX_JOBS:
+        raise UsageError(f"--jobs {args.jobs}: expected 1..{MAX_JOBS}")
     if not SUITE.is_dir():
         raise UsageError(f"the qualification suite is missing ({SUITE}); run from a checkout")
 
@@ -264,16 +271,47 @@ def pytest_arguments(args: argparse.Namespace, out: Path, rigs: Sequence[Path | 
     return argv + extra
 
 
-def run_qualify(args: argparse.Namespace) -> int:
-    _check_inputs(args)
-    configs = _rig_configs(args)
+def parallel_groups(args: argparse.Namespace, configs: list[RigConfig]) -> int:
+    """How many workers can have work: one per in-process simulated token, one per rig that
+    is driven over its serial line (a rig is never driven by two processes)."""
+    return sum(len(c.slots) if c.is_sim and not args.real_time else 1 for c in configs) or 1
+
+
+def prepare_out(args: argparse.Namespace) -> Path:
+    """The output directory, new or empty: an ``--out`` holds one run, so a directory with
+    files in it (an earlier run's records or allure results) is refused, never mixed in."""
     out = Path(args.out) if args.out else default_out()
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()):
+        raise UsageError(
+            f"--out {out}: not empty; an output directory holds one run: give a new or "
+            "empty directory (or remove this one)"
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot create the directory: {exc.strerror}") from None
+    return out
+
+
+def run_qualify(args: argparse.Namespace) -> int:
+    with interrupts.installed():
+        return _run_qualify(args)
+
+
+def _run_qualify(args: argparse.Namespace) -> int:
+    _check_inputs(args)
+    configs = _rig_configs(args)
+    groups = parallel_groups(args, configs)
+    if args.jobs > groups:
+        print(
+            f"tokenrig qualify: --jobs {args.jobs}: {groups} worker(s) can have work here "
+            f"(one per simulated token, or per rig driven over a serial line); using {groups}",
+            file=sys.stderr,
+        )
+        args.jobs = groups
+    out = prepare_out(args)
     rigs = _rig_targets(args, configs, out)
     argv = pytest_arguments(args, out, rigs)
     console = Console(file=sys.stdout)
@@ -282,12 +320,15 @@ def run_qualify(args: argparse.Namespace) -> int:
     with log_path.open("w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
         try:
             status = int(pytest.main(argv, plugins=[progress]))
+        except KeyboardInterrupt as exc:  # outside pytest's own handling (e.g. at start-up)
+            interrupts.note(getattr(exc, "signum", signal.SIGINT))
+            status = int(pytest.ExitCode.INTERRUPTED)
         finally:
             progress.stop()
     return _verdict(status, out, console, log_path)
 
 
-_EXCEPTION_PREFIX = re.compile(r"^E\s+(?:[\w.]+(?:Error|Exception)\w*: )?")
+_EXCEPTION_PREFIX = re.compile(r"^E\s+(?:[\w.]+(?:Error|Exception|Busy)\w*: )?")
 
 
 def _cause(log_path: Path) -> str:
@@ -296,51 +337,53 @@ def _cause(log_path: Path) -> str:
     errors = [line for line in lines if line.startswith("E ")]
     if errors:
         return _EXCEPTION_PREFIX.sub("", errors[-1]).strip()
-    return f"the suite was interrupted before any token was qualified; see {log_path}"
+    tail = [line for line in lines if line.strip()][-3:]
+    return "; ".join(tail) or "the suite stopped before any token was touched"
+
+
+def _not_run(out: Path, log_path: Path) -> None:
+    """A run that never started writes no report: remove what was prepared for it, keep
+    pytest's log (the CLI quotes its cause) so the reason can be read."""
+    for path in out.iterdir():
+        if path == log_path:
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _verdict(status: int, out: Path, console: Console, log_path: Path) -> int:
     records = out / RECORDS_JSON
-    if status in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR) or (
-        not records.exists()
-    ):
-        tail = log_path.read_text(encoding="utf-8").strip().splitlines()[-5:]
+    signum = interrupts.received()
+    if not records.exists():
+        _not_run(out, log_path)
+        if signum is not None:
+            print(
+                f"tokenrig qualify: interrupted by {interrupts.signal_name(signum)} before "
+                "any token was touched; no report written",
+                file=sys.stderr,
+            )
+            return interrupts.exit_status(signum)
         print(
-            f"tokenrig qualify: the suite did not run (pytest exit {status}); "
-            f"see {log_path}:\n  " + "\n  ".join(tail),
+            f"tokenrig qualify: the suite did not start (pytest exit {status}): "
+            f"{_cause(log_path)}; no report written (log: {log_path})",
             file=sys.stderr,
         )
-        return EXIT_USAGE
-    if status == pytest.ExitCode.INTERRUPTED:
-        if not read_records_json(records).summary()["tokens"]:
-            # Stopped before any token was touched (collection failed: rig unreachable,
-            # seeds that do not fit the rig...): a setup error, said plainly.
-            print(f"tokenrig qualify: {_cause(log_path)}", file=sys.stderr)
-            return EXIT_USAGE
-        return 130
-    if status == pytest.ExitCode.NO_TESTS_COLLECTED:
-        print("tokenrig qualify: no tokens to qualify", file=sys.stderr)
         return EXIT_USAGE
     batch = read_records_json(records)
-    summary = batch.summary()
-    if not summary["tokens"]:
-        print(
-            f"tokenrig qualify: the suite ran but recorded no token (pytest exit {status}); "
-            f"see {log_path}",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
-    passed = batch.passed and status == pytest.ExitCode.OK
-    # Only unjudged tokens left (slow rig): not a pass, but no token was found defective.
-    unjudged = not passed and not summary["failed"] and summary["inconclusive"] > 0
-    word, colour = (
-        ("PASS", "green") if passed else ("INCONCLUSIVE", "yellow") if unjudged else ("FAIL", "red")
-    )
+    judged = batch_verdict(batch)
+    colour = {"PASS": "green", "FAIL": "red"}.get(judged.word, "yellow")
+    line = summary_line(batch)
+    word, rest = line.split(":", 1)
     console.print(
-        f"[bold {colour}]{word}[/]: {summary['tokens']} tokens, "
-        f"{summary['passed']} passed, {summary['failed']} failed, "
-        f"{summary['marginal']} marginal, {summary['inconclusive']} inconclusive "
-        f"— {out / REPORT_HTML}",
-        highlight=False,
+        f"[bold {colour}]{word}[/]:{rest} — {out / REPORT_HTML}", highlight=False, markup=True
     )
-    return EXIT_OK if passed else EXIT_FAIL
+    if signum is not None:
+        return interrupts.exit_status(signum)
+    if judged.run_status != COMPLETE:
+        return EXIT_USAGE  # crashed: the harness's failure, not a verdict on any token
+    if not judged.counts["tokens"]:
+        print("tokenrig qualify: no tokens to qualify", file=sys.stderr)
+        return EXIT_USAGE
+    return judged.exit_status

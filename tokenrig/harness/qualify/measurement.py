@@ -89,7 +89,8 @@ class Measurement:
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "value": self.value,
+            # JSON has no NaN: a value that is not a number is written as null.
+            "value": self.value if math.isfinite(self.value) else None,
             "unit": self.unit,
             "low": self.low,
             "high": self.high,
@@ -103,7 +104,7 @@ class Measurement:
     def from_json(cls, data: dict[str, Any]) -> Measurement:
         return cls(
             name=str(data["name"]),
-            value=float(data["value"]),
+            value=math.nan if data["value"] is None else float(data["value"]),
             unit=str(data["unit"]),
             low=None if data.get("low") is None else float(data["low"]),
             high=None if data.get("high") is None else float(data["high"]),

@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tokenrig.harness.qualify import verdict as verdicts
 from tokenrig.harness.qualify.measurement import Measurement, Outcome
+
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -47,21 +50,20 @@ class TokenRecord:
     # Measurements the harness could not take precisely enough (e.g. a slow rig's round trips
     # blur the display timing): not a token defect, and not an acceptance either.
     inconclusive: list[str] = field(default_factory=list)
-    procedures: dict[str, str] = field(default_factory=dict)  # name -> passed/failed/skipped/error
+    # name -> passed/failed/inconclusive/error/interrupted/skipped (see qualify.verdict)
+    procedures: dict[str, str] = field(default_factory=dict)
     offset_series: list[tuple[float, float]] = field(default_factory=list)  # (days, offset s)
+    # The procedures this token must complete to pass (the profile's, then provision).
+    selected: list[str] = field(default_factory=list)
 
     @property
     def verdict(self) -> str:
-        """``fail`` if any measurement failed, any defect was found, or the token could not be
-        qualified (an infrastructure error is not acceptance); else ``inconclusive`` if a
-        measurement could not be taken precisely enough to judge; else ``pass``."""
-        if self.errors or self.findings:
-            return "fail"
-        if any(m.outcome is Outcome.FAIL for m in self.measurements):
-            return "fail"
-        if self.inconclusive:
-            return "inconclusive"
-        return "pass"
+        """Derived in one place, :func:`tokenrig.harness.qualify.verdict.token_verdict`."""
+        return verdicts.token_verdict(self).verdict
+
+    @property
+    def verdict_reasons(self) -> tuple[str, ...]:
+        return verdicts.token_verdict(self).reasons
 
     @property
     def marginal(self) -> list[Measurement]:
@@ -90,6 +92,8 @@ class TokenRecord:
             "finished": self.finished,
             "seed_fingerprint": self.seed_fingerprint,
             "verdict": self.verdict,
+            "verdict_reasons": list(self.verdict_reasons),
+            "selected": list(self.selected),
             "measurements": [m.to_json() for m in self.measurements],
             "findings": [f.to_json() for f in self.findings],
             "errors": list(self.errors),
@@ -99,7 +103,8 @@ class TokenRecord:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> TokenRecord:
+    def from_json(cls, data: dict[str, Any], selected: list[str] | None = None) -> TokenRecord:
+        """``selected``: for records written before tokens named their procedures."""
         return cls(
             serial=str(data["serial"]),
             slot=int(data["slot"]),
@@ -117,43 +122,91 @@ class TokenRecord:
             inconclusive=[str(e) for e in data.get("inconclusive", [])],
             procedures={str(k): str(v) for k, v in data.get("procedures", {}).items()},
             offset_series=[(float(t), float(o)) for t, o in data.get("offset_series", [])],
+            selected=[str(p) for p in data.get("selected", selected or [])],
         )
 
 
 @dataclass
 class BatchRecord:
-    """One run: its description (``run``) and one record per token, ordered by rig and slot."""
+    """One run: its description (``run``, with its ``status``) and one record per token,
+    ordered by rig and slot. A token is identified by (rig, slot), never by its serial alone:
+    two tokens reporting one serial are two records."""
 
     run: dict[str, Any]
     tokens: list[TokenRecord]
 
     @property
+    def status(self) -> str:
+        return str(self.run.get("status", "unknown"))
+
+    @property
     def passed(self) -> bool:
-        return bool(self.tokens) and all(t.verdict == "pass" for t in self.tokens)
+        return verdicts.batch_verdict(self).passed
 
     def summary(self) -> dict[str, int]:
-        return {
-            "tokens": len(self.tokens),
-            "passed": sum(t.verdict == "pass" for t in self.tokens),
-            "failed": sum(t.verdict == "fail" for t in self.tokens),
-            "inconclusive": sum(t.verdict == "inconclusive" for t in self.tokens),
-            "marginal": sum(bool(t.marginal) and t.verdict == "pass" for t in self.tokens),
-        }
+        return dict(verdicts.batch_verdict(self).counts)
 
     def to_json(self) -> dict[str, Any]:
         run = dict(self.run)
         run["summary"] = self.summary()
-        return {"run": run, "tokens": [t.to_json() for t in self.tokens]}
+        run["verdict"] = verdicts.batch_verdict(self).word
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "run": run,
+            "tokens": [t.to_json() for t in self.tokens],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BatchRecord:
         if not isinstance(data, dict) or "tokens" not in data or "run" not in data:
             raise ValueError("records.json must be an object with 'run' and 'tokens'")
-        return cls(run=dict(data["run"]), tokens=[TokenRecord.from_json(t) for t in data["tokens"]])
+        run = dict(data["run"])
+        profile = run.get("profile") if isinstance(run.get("profile"), dict) else {}
+        fallback = verdicts.selected_procedures(profile.get("procedures", [])) if profile else None
+        return cls(run=run, tokens=[TokenRecord.from_json(t, fallback) for t in data["tokens"]])
 
     @classmethod
     def merge(cls, run: dict[str, Any], parts: list[list[TokenRecord]]) -> BatchRecord:
-        """Join records written by several pytest-xdist workers into one batch."""
-        tokens = [t for part in parts for t in part]
-        tokens.sort(key=lambda t: (t.rig, t.slot, t.serial))
+        """Join records written by several pytest-xdist workers (and the placeholders written
+        when the run started) into one batch: one record per (rig, slot), the one that got
+        furthest winning. Serials two slots share get a "duplicate serial" finding each."""
+        by_slot: dict[tuple[str, int], TokenRecord] = {}
+        for part in parts:
+            for t in part:
+                key = (t.rig, t.slot)
+                held = by_slot.get(key)
+                if held is None or _progress(t) >= _progress(held):
+                    by_slot[key] = t
+        tokens = sorted(by_slot.values(), key=lambda t: (t.rig, t.slot, t.serial))
+        mark_duplicate_serials(tokens)
         return cls(run=run, tokens=tokens)
+
+
+def _progress(record: TokenRecord) -> int:
+    return (
+        len(record.procedures)
+        + len(record.measurements)
+        + len(record.errors)
+        + len(record.findings)
+        + len(record.inconclusive)
+    )
+
+
+DUPLICATE_SERIAL = "duplicate serial"
+
+
+def mark_duplicate_serials(tokens: list[TokenRecord]) -> None:
+    """Two slots reporting one serial cannot both be the token a serial names: each record
+    keeps its own measurements and gets a finding naming the other slots."""
+    slots: dict[str, list[TokenRecord]] = {}
+    for t in tokens:
+        if t.serial:
+            slots.setdefault(t.serial, []).append(t)
+    for serial, same in slots.items():
+        if len(same) < 2:
+            continue
+        for t in same:
+            others = ", ".join(f"rig {o.rig} slot {o.slot}" for o in same if o is not t)
+            finding = Finding("identity", f"{DUPLICATE_SERIAL} {serial}: also reported by {others}")
+            if finding not in t.findings:
+                t.findings.append(finding)

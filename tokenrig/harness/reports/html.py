@@ -15,6 +15,7 @@ from typing import Any
 from tokenrig.harness.qualify.catalogue import DEFINITIONS
 from tokenrig.harness.qualify.measurement import Limits
 from tokenrig.harness.qualify.record import BatchRecord, TokenRecord
+from tokenrig.harness.qualify.verdict import COMPLETE, batch_verdict, not_completed
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"DejaVu Sans",sans-serif;margin:2em;color:#222}
@@ -22,7 +23,8 @@ h1{margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .5em;
 text-align:left;vertical-align:top}th{background:#f3f3f3}
 .pass{color:#1a7f37;font-weight:bold}.fail{color:#c62828;font-weight:bold}
-.marginal,.inconclusive{color:#b26a00;font-weight:bold}.summary td{font-size:1.1em}
+.marginal,.inconclusive,.incomplete{color:#b26a00;font-weight:bold}
+.banner{border:3px solid #b26a00;background:#fff4e0;padding:.6em 1em;font-size:1.2em}.summary td{font-size:1.1em}
 .num{text-align:right;font-variant-numeric:tabular-nums}details{margin:.3em 0}
 .muted{color:#666}
 """
@@ -74,6 +76,8 @@ def _token_row(t: TokenRecord) -> str:
         + [f"not qualified: {escape(e)}" for e in t.errors]
         + [f"inconclusive: {escape(n)}" for n in t.inconclusive]
     )
+    if t.verdict == "incomplete":
+        problems.append(f"not completed: {escape(', '.join(not_completed(t)))}")
     cells.append("<br>".join(problems) or '<span class="muted">none</span>')
     return "<tr>" + "".join(c if c.startswith("<td") else f"<td>{c}</td>" for c in cells) + "</tr>"
 
@@ -129,8 +133,18 @@ def render_html(batch: BatchRecord) -> str:
     from tokenrig.harness.reports.plots import drift_histogram, offset_over_time
 
     run = batch.run
-    summary = batch.summary()
-    verdict = "pass" if batch.passed else "fail"
+    judged = batch_verdict(batch)
+    summary = judged.counts
+    verdict = judged.word.lower()
+    banner = ""
+    if judged.run_status != COMPLETE:
+        why = run.get("interrupted_by") or run.get("crash") or ""
+        banner = (
+            f'<p class="banner"><b>INCOMPLETE RUN</b>: run status '
+            f"<b>{escape(judged.run_status)}</b>{': ' + escape(str(why)) if why else ''}. "
+            "Tokens whose procedures did not all run are <b>incomplete</b>, not passed; "
+            "requalify them.</p>"
+        )
     rigs = ", ".join(
         f"{r.get('name', '')} ({r.get('url') or r.get('source', '')})" for r in run.get("rigs", [])
     )
@@ -142,13 +156,14 @@ def render_html(batch: BatchRecord) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>tokenrig qualification report</title>
 <style>{_CSS}</style></head><body>
-<h1>Token qualification: <span class="{verdict}">{verdict.upper()}</span></h1>
+{banner}<h1>Token qualification: <span class="{verdict}">{verdict.upper()}</span></h1>
 <table class="summary"><tr><th>tokens</th><th>passed</th><th>failed</th><th>marginal</th>
-<th>inconclusive</th>
+<th>inconclusive</th><th>incomplete</th>
 <th>profile</th><th>station</th><th>rigs</th><th>time</th></tr>
 <tr><td class="num">{summary["tokens"]}</td><td class="num pass">{summary["passed"]}</td>
 <td class="num fail">{summary["failed"]}</td><td class="num marginal">{summary["marginal"]}</td>
 <td class="num inconclusive">{summary["inconclusive"]}</td>
+<td class="num incomplete">{summary["incomplete"]}</td>
 <td>{escape(str((run.get("profile") or {}).get("name", "")))}</td>
 <td>{escape(str(run.get("station", "")))}</td><td>{escape(rigs)}</td>
 <td>{escape(str(run.get("started", "")))} → {escape(str(run.get("finished", "")))}

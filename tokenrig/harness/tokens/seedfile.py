@@ -84,6 +84,27 @@ def world_readable(path: Path) -> bool:
     return bool(path.stat().st_mode & stat.S_IROTH)
 
 
+MAX_SEED_FILE_BYTES = 16 * 1024 * 1024
+"""A seed file is a few lines per token: 16 MiB is over 100,000 tokens."""
+
+
+def _check_regular_file(path: Path) -> None:
+    """Refuse what would hang or exhaust the reader (``/dev/zero``, a FIFO, a directory, a
+    huge file) before opening it: ``stat`` never blocks, ``open`` on a FIFO does."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise SeedFileError(path, None, None, "no such file") from None
+    except OSError as exc:
+        raise SeedFileError(path, None, None, f"cannot read: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise SeedFileError(path, None, None, "not a regular file (a CSV file is expected)")
+    if info.st_size > MAX_SEED_FILE_BYTES:
+        raise SeedFileError(
+            path, None, None, f"{info.st_size} bytes: larger than the 16 MiB a seed file may be"
+        )
+
+
 def load_seed_file(path: Path | str, *, log_warnings: bool = True) -> SeedFile:
     """Parse and check the whole file; raise :class:`SeedFileError` at the first bad cell.
 
@@ -91,6 +112,7 @@ def load_seed_file(path: Path | str, *, log_warnings: bool = True) -> SeedFile:
     False: a caller that prints them itself passes False so the user reads each one once.
     """
     path = Path(path)
+    _check_regular_file(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
