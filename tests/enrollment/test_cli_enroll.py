@@ -34,7 +34,7 @@ def test_enroll_against_a_local_emulator(capsys: pytest.CaptureFixture[str]) -> 
         (["--screenshots", "/tmp/x"], "--screenshots needs --browser"),
         (["--slot", "0", "--rig", "sim"], "slots count from 1"),
         (
-            ["--slot", "99", "--rig", str(REPO / "rigs" / "sim.toml")],
+            ["--slot", "99", "--rig", str(REPO / "tokenrig" / "rigs" / "sim.toml")],
             "--slot 99: rig sim slot 99: SLOT? refused: ERR 200 no such slot",
         ),
         (

@@ -16,7 +16,7 @@ from tests.qualify_cli.test_qualify_command import tokenrig
 from tokenrig.harness.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
-SIM_RIG = ROOT / "rigs" / "sim.toml"
+SIM_RIG = ROOT / "tokenrig" / "rigs" / "sim.toml"
 B32_20 = base64.b32encode(bytes(range(20))).decode()
 B32_64 = base64.b32encode(bytes(range(64))).decode()
 

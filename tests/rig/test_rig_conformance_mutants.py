@@ -24,7 +24,7 @@ from tokenrig.harness.sim.rig_serving import TcpRigServer
 from tokenrig.harness.transports.rig_protocol import parse_request
 
 REPO = Path(__file__).resolve().parents[2]
-SUITE = "tests/rig_conformance/test_rig_conformance.py"
+SUITE = "tokenrig/suites/rig_conformance/test_rig_conformance.py"
 
 
 class WatchNeverSeesChange(SimRig):

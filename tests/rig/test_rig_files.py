@@ -12,7 +12,7 @@ from tokenrig.harness.rigs.rig import MIXED_MODELS, open_rig, rig_config_for
 from tokenrig.harness.sim.factory import realistic_batch
 
 REPO = Path(__file__).resolve().parents[2]
-SIM_TOML = REPO / "rigs" / "sim.toml"
+SIM_TOML = REPO / "tokenrig" / "rigs" / "sim.toml"
 
 
 def test_bare_sim_url_is_the_same_box_as_sim_toml() -> None:
@@ -34,7 +34,12 @@ def test_default_sim_rig_is_the_realistic_batch_that_sim_serve_serves() -> None:
     assert any(s.drift_ppm != 0 for s in config.slots)
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "rigs").rglob("*.toml")), ids=lambda p: p.name)
+SHIPPED_RIG_FILES = sorted(
+    [*(REPO / "rigs").rglob("*.toml"), *(REPO / "tokenrig" / "rigs").glob("*.toml")]
+)
+
+
+@pytest.mark.parametrize("path", SHIPPED_RIG_FILES, ids=lambda p: p.name)
 def test_every_shipped_rig_file_loads(path: Path) -> None:
     config = load_rig_file(path)
     assert config.name

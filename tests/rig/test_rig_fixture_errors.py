@@ -16,7 +16,7 @@ from tokenrig.harness.rigs.lock import LOCK_DIR_ENV, RigLock
 REPO = Path(__file__).resolve().parents[2]
 TWO_RIG_TESTS = [
     "tests/rig/test_rig_fixtures.py::test_default_rig_is_a_simulated_rig_on_a_real_pty",
-    "tests/rig_conformance/test_rig_conformance.py::test_idn_is_maker_model_serial_firmware",
+    "tokenrig/suites/rig_conformance/test_rig_conformance.py::test_idn_is_maker_model_serial_firmware",
 ]
 
 

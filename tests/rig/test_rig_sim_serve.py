@@ -68,7 +68,7 @@ def test_conformance_suite_passes_against_sim_serve_pty(
             sys.executable,
             "-m",
             "pytest",
-            "tests/rig_conformance",
+            "tokenrig/suites/rig_conformance",
             "--rig",
             path,
             "-q",

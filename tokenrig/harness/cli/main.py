@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from tokenrig.harness import __version__
+from tokenrig.harness.transports.rig_protocol import PROTOCOL_VERSION
 
 # One line per sub-command module (tokenrig.harness.cli.<name>), in the order `--help` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -35,12 +36,17 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line on stderr, exit status 2, no traceback."""
 
 
+def version_text() -> str:
+    """The package version and the rig protocol version this host speaks (rig-protocol.md)."""
+    return f"tokenrig {__version__} (rig protocol {PROTOCOL_VERSION})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tokenrig",
         description="Hardware-in-the-loop harness for programmable TOTP tokens.",
     )
-    parser.add_argument("--version", action="version", version=f"tokenrig {__version__}")
+    parser.add_argument("--version", action="version", version=version_text())
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name in COMMAND_MODULES:

@@ -1,6 +1,8 @@
 """``tokenrig qualify``: qualify a batch of tokens, write records and a report.
 
-The qualification suite is pytest underneath (``tests/qualification``), so every pytest option
+The qualification suite is pytest underneath (``tokenrig/suites/qualification``, shipped in the
+package, run under its own ``suites.ini`` so the caller's pytest configuration and conftest
+files do not apply), so every pytest option
 passes through after ``--``; this command chooses the rig(s), the profile and the output
 directory, shows live progress per token, and turns the batch verdict into the exit status:
 0 every token passed, 1 any token failed, is inconclusive or incomplete (see
@@ -30,6 +32,14 @@ from tokenrig.harness import interrupts
 from tokenrig.harness.cli.main import EXIT_USAGE, UsageError
 from tokenrig.harness.cli.qualify_progress import LiveProgress
 from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.packaged import (
+    PackageDataMissing,
+    default_rig_file,
+    plugin_args,
+    suite_dir,
+    suites_dir,
+    suites_ini,
+)
 from tokenrig.harness.qualify.profile import ProfileError, load_profile
 from tokenrig.harness.qualify.rig_names import duplicate_rig_name
 from tokenrig.harness.qualify.seeds import (
@@ -48,9 +58,6 @@ from tokenrig.harness.sim.faults import FAULTS
 from tokenrig.harness.sim.firmware import SimFirmware
 from tokenrig.harness.tokens.models import model
 
-ROOT = Path(__file__).resolve().parents[3]
-SUITE = ROOT / "tests" / "qualification"
-DEFAULT_RIG = ROOT / "rigs" / "sim.toml"
 SIM_MODELS = ("miniOTP-2", "miniOTP-3", "OTPC-P1", "OTPC-P2", "C301", "C302", "Molto2")
 SIM_BATCH_SEED = 2026
 MAX_JOBS = 64
@@ -72,7 +79,8 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="FILE|URL",
-        help="rig file or URL; repeat to qualify several rigs in one run (default: rigs/sim.toml)",
+        help="rig file or URL; repeat to qualify several rigs in one run "
+        "(default: the built-in simulated rig)",
     )
     parser.add_argument("--sim", action="store_true", help="a fresh simulated batch (see --slots)")
     parser.add_argument("--slots", type=int, default=None, metavar="N", help="with --sim: tokens")
@@ -176,7 +184,7 @@ def _rig_configs(args: argparse.Namespace) -> list[RigConfig]:
         configs = [simulated_batch(count)]
     else:
         try:
-            configs = [rig_config_for(r) for r in args.rig] or [rig_config_for(DEFAULT_RIG)]
+            configs = [rig_config_for(r) for r in args.rig] or [rig_config_for(default_rig_file())]
         except RigFileError as exc:
             raise UsageError(str(exc)) from None
     duplicate = duplicate_rig_name(configs)
@@ -229,8 +237,11 @@ def _check_inputs(args: argparse.Namespace) -> None:
             raise UsageError(f"--seeds: {exc}") from None
     if not 1 <= args.jobs <= MAX_JOBS:
         raise UsageError(f"--jobs {args.jobs}: expected 1..{MAX_JOBS}")
-    if not SUITE.is_dir():
-        raise UsageError(f"the qualification suite is missing ({SUITE}); run from a checkout")
+    try:
+        suite_dir("qualification")
+        suites_ini()
+    except PackageDataMissing as exc:
+        raise UsageError(str(exc)) from None
 
 
 def default_out() -> Path:
@@ -243,11 +254,12 @@ def pytest_arguments(args: argparse.Namespace, out: Path, rigs: Sequence[Path | 
     if extra and extra[0] == "--":
         extra = extra[1:]
     argv = [
-        str(SUITE),
+        str(suite_dir("qualification")),
         "--rootdir",
-        str(ROOT),
+        str(suites_dir()),
         "-c",
-        str(ROOT / "pyproject.toml"),
+        str(suites_ini()),
+        *plugin_args(),
         "--profile",
         str(args.profile),
         "--qualify-out",

@@ -1,5 +1,9 @@
 """``tokenrig rigs``: the configured rigs, and which rigs and tokens are on the USB bus.
 
+The configured rigs are the built-in simulated rig (shipped in the package, the default of
+every command) and the rig files of a directory: ``--dir``, else ``$TOKENRIG_RIGS``, else
+``./rigs`` when the current directory has one (a directory named explicitly must exist).
+
 A bad rig file stops the listing with its file, key and reason (exit 2): a typo in a rig file
 should be found here, not halfway through a nightly run.
 """
@@ -12,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tokenrig.harness.cli.main import EXIT_OK, UsageError
+from tokenrig.harness.packaged import default_rig_file
 from tokenrig.harness.rigs.config import RigConfig, RigFileError, load_rig_file
 from tokenrig.harness.rigs.usb import UsbUnavailable, discover
 
@@ -24,17 +29,20 @@ def register(subparsers: Any) -> None:
         "--dir",
         type=Path,
         default=None,
-        help=f"directory of rig files (default: ${RIGS_DIR_ENV}, else ./rigs)",
+        help=f"directory of rig files (default: ${RIGS_DIR_ENV}, else ./rigs if present)",
     )
     parser.add_argument("--no-usb", action="store_true", help="skip USB discovery")
     parser.set_defaults(func=run)
 
 
-def load_rigs(directory: Path) -> list[RigConfig]:
-    """Every ``*.toml`` under ``directory`` (examples included), each validated."""
+def load_rigs(directory: Path | None, *, required: bool = True) -> list[RigConfig]:
+    """The built-in rig, then every ``*.toml`` under ``directory`` (examples included), each
+    validated. A missing ``directory`` is an error only when it was ``required``."""
+    configs = [load_rig_file(default_rig_file())]
+    if directory is None or (not required and not directory.is_dir()):
+        return configs
     if not directory.is_dir():
         raise UsageError(f"{directory}: no such rig directory")
-    configs = []
     for path in sorted(directory.rglob("*.toml")):
         try:
             configs.append(load_rig_file(path))
@@ -71,7 +79,8 @@ def listing(configs: list[RigConfig], *, usb: bool = True, backend: Any = None) 
 
 
 def run(args: argparse.Namespace) -> int:
-    directory = args.dir or Path(os.environ.get(RIGS_DIR_ENV) or "rigs")
-    for line in listing(load_rigs(directory), usb=not args.no_usb):
+    named = args.dir or os.environ.get(RIGS_DIR_ENV)
+    directory = Path(named) if named else Path("rigs")
+    for line in listing(load_rigs(directory, required=bool(named)), usb=not args.no_usb):
         print(line)
     return EXIT_OK

@@ -1,6 +1,7 @@
 """Rig conformance: does a rig speak docs/rig-protocol.md version 1?
 
-Run it against rig firmware with ``pytest tests/rig_conformance --rig /dev/ttyACM0`` (or any
+Run it against rig firmware with ``pytest tokenrig/suites/rig_conformance --rig /dev/ttyACM0``
+(or any
 pyserial URL or rig file). Without ``--rig`` it runs against the simulated rig. Tests that
 program a token (CONF/SEED) overwrite the seed of the token in the first occupied slot: use a
 test token there. A rig that does not program tokens answers ERR 400 and those tests are

@@ -1,0 +1,1 @@
+"""Rig conformance: does a rig speak docs/rig-protocol.md version 1?"""
