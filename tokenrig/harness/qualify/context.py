@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from tokenrig.harness.clock import Clock, VirtualClock
 from tokenrig.harness.otp.hotp import Algorithm
 from tokenrig.harness.otp.offset import OffsetEstimate
+from tokenrig.harness.qualify import uncertainty as doubt
 from tokenrig.harness.qualify.catalogue import definition
 from tokenrig.harness.qualify.diagnose import Burned
-from tokenrig.harness.qualify.measurement import Measurement
+from tokenrig.harness.qualify.measurement import Measurement, Outcome
 from tokenrig.harness.qualify.profile import Profile
 from tokenrig.harness.qualify.record import Finding, TokenRecord
 from tokenrig.harness.secrets import Secret
@@ -56,11 +57,18 @@ class Timing:
 
 @dataclass(frozen=True)
 class Sync:
-    """A clock write: the token read ``token`` at host time ``host``."""
+    """A clock write: the token read ``token`` at host time ``host``, ± ``uncertainty``.
+
+    ``host`` is the middle of the exchange that wrote the clock and ``uncertainty`` half its
+    length: the token took the time somewhere between the request leaving and the answer
+    arriving, so a rig that answers ``CONF`` after 1.7 s leaves ±0.85 s of doubt on where the
+    token's clock was set, and every offset measured against this sync inherits it.
+    """
 
     host: float
     token: int
     burned: Burned
+    uncertainty: float = 0.0
 
     def token_time(self, host_time: float) -> float:
         """Where a perfect token's clock is at ``host_time``."""
@@ -104,8 +112,35 @@ class ProcedureContext:
     def virtual_time(self) -> bool:
         return isinstance(self.clock, VirtualClock)
 
-    def measure(self, name: str, value: float) -> Measurement:
+    def measure(self, name: str, value: float, *, uncertainty: float | None = None) -> Measurement:
         """Judge ``value`` against the profile's limits for ``name`` and record it."""
+        limits = self.profile.limits_for(name)
+        return self._record(name, value, limits.judge(float(value)), uncertainty)
+
+    def measure_uncertain(
+        self, name: str, value: float, uncertainty: float, *, cause: str
+    ) -> Measurement | None:
+        """Judge ``value ± uncertainty``; record it if it can be judged, else note why not.
+
+        A value whose uncertainty straddles a limit is neither a token defect nor a pass
+        (:mod:`tokenrig.harness.qualify.uncertainty`): it is left out of the measurements and
+        recorded as inconclusive, ``cause`` saying where the uncertainty came from. Callers
+        retake the measurement first where that can remove the doubt.
+        """
+        limits = self.profile.limits_for(name)
+        outcome = doubt.judge(limits, float(value), uncertainty)
+        if outcome is None:
+            unit = definition(name).unit
+            self.inconclusive(
+                f"{name}: {doubt.describe(value, uncertainty, unit)} straddles the limit "
+                f"{limits.describe(unit)} ({cause}); cannot tell; not a token defect"
+            )
+            return None
+        return self._record(name, value, outcome, uncertainty)
+
+    def _record(
+        self, name: str, value: float, outcome: Outcome, uncertainty: float | None
+    ) -> Measurement:
         spec = definition(name)
         limits = self.profile.limits_for(name)
         measurement = Measurement(
@@ -115,8 +150,9 @@ class ProcedureContext:
             low=limits.low,
             high=limits.high,
             marginal=limits.marginal,
-            outcome=limits.judge(float(value)),
+            outcome=outcome,
             procedure=self.procedure,
+            uncertainty=uncertainty,
         )
         self.record.measurements = [m for m in self.record.measurements if m.name != name]
         self.record.measurements.append(measurement)

@@ -77,6 +77,9 @@ class Measurement:
     marginal: float
     outcome: Outcome
     procedure: str = ""
+    # ± the value's uncertainty, for time measurements: the round trips of the exchanges
+    # behind it (clock write, display reads). None where the value is a count.
+    uncertainty: float | None = None
 
     @property
     def definition(self) -> str:
@@ -93,6 +96,7 @@ class Measurement:
             "marginal": self.marginal,
             "outcome": self.outcome.value,
             "procedure": self.procedure,
+            "uncertainty": self.uncertainty,
         }
 
     @classmethod
@@ -106,4 +110,5 @@ class Measurement:
             marginal=float(data.get("marginal", 0.0)),
             outcome=Outcome(data["outcome"]),
             procedure=str(data.get("procedure", "")),
+            uncertainty=None if data.get("uncertainty") is None else float(data["uncertainty"]),
         )

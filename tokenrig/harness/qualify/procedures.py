@@ -21,6 +21,8 @@ from tokenrig.harness.qualify import observe
 from tokenrig.harness.qualify.catalogue import definition
 from tokenrig.harness.qualify.context import ProcedureContext, SoakStart, Sync
 from tokenrig.harness.qualify.digit_counts import digit_counts
+from tokenrig.harness.qualify.offset_procedure import OFFSET_TRIES as OFFSET_TRIES
+from tokenrig.harness.qualify.offset_procedure import clock_offset as clock_offset
 from tokenrig.harness.qualify.rfc_vectors import wrong_vectors
 from tokenrig.harness.secrets import Secret
 from tokenrig.harness.tokens.base import (
@@ -30,14 +32,12 @@ from tokenrig.harness.tokens.base import (
     TokenError,
     Unsupported,
 )
-from tokenrig.harness.tokens.nfc_token import measure_clock_offset
 
 SEED_LENGTHS = (1, 10, 16, 20, 32, 48, 63)
 ROLLOVER_2038 = 2**31  # 2038-01-19T03:14:08Z: signed 32-bit time turns negative
 ROLLOVER_2106 = 2**32  # 2106-02-07T06:28:16Z: unsigned 32-bit time wraps to 1970
 MAX_DAYS = 36500.0  # a drift-free token is reported as "a century"
 _ROLLOVER_LEAD = 3  # seconds before the roll-over the clock is set to
-OFFSET_TRIES = 3  # display timings per clock_offset before a coarse one is inconclusive
 
 _U32_MAX = 2**32 - 1
 
@@ -99,7 +99,12 @@ def rfc6238(ctx: ProcedureContext) -> None:
 
 def step_boundary(ctx: ProcedureContext) -> None:
     """Keep the display on across a step boundary: the code must change to the next step's."""
-    sync = observe.burn_slot_seed(ctx, before_boundary=True)
+    within = observe.BOUNDARY_MARGIN_MIN / 2  # the reads sit a margin either side of it
+    synced = observe.burn_within(ctx, within, before_boundary=True)
+    if synced is None:
+        ctx.inconclusive(f"step_boundary: {observe.slow_sync_note(within)}")
+        return
+    sync = synced
     period = sync.burned.period
     boundary_host, margin = observe.boundary_ahead(ctx, sync)
     tolerance = min(margin / 2, 0.5)
@@ -127,84 +132,6 @@ def step_boundary(ctx: ProcedureContext) -> None:
     ctx.measure("step_boundary.stale_reads", stale)
 
 
-def clock_offset(ctx: ProcedureContext) -> None:
-    """Clock right after a sync: from the moment the display changes, and over NFC if readable."""
-    sync = observe.burn_slot_seed(ctx, before_boundary=True)
-    try:
-        sync, obs = _precise_offset(ctx, sync)
-    except observe.ObservationError as exc:
-        ctx.find(f"clock offset cannot be measured: {exc}")
-    else:
-        ctx.record.offset_series[:] = [(0.0, obs.offset)]
-        ctx.soak_start = SoakStart(sync, OffsetEstimate(obs.host_time, obs.offset, obs.resolution))
-        m = ctx.measure("clock.offset_after_sync", obs.offset)
-        limit = ctx.profile.limits_for("clock.offset_resolution").high
-        if limit is not None and obs.resolution > limit:
-            # The harness could not time the display finely enough (slow round trips): that
-            # says nothing about the token, so it is neither passed nor failed on it.
-            ctx.inconclusive(
-                f"clock.offset_resolution: the display change could only be timed to "
-                f"±{obs.resolution * 1000:.0f} ms after {OFFSET_TRIES} tries (limit "
-                f"{limit * 1000:.0f} ms); the rig's round trips are too slow to judge the "
-                "offset that finely; not a token defect"
-            )
-        else:
-            ctx.measure("clock.offset_resolution", obs.resolution)
-        if m.outcome.value == "fail":
-            ctx.find(_offset_defect(obs.offset, sync.burned.period))
-    _nfc_offset(ctx, sync)
-    try:
-        token_clock = ctx.token.read_clock()
-    except Unsupported:
-        ctx.record.procedures.setdefault("clock_read", "unsupported")
-        return
-    ctx.measure("clock.read_offset_after_sync", token_clock - sync.token_time(ctx.clock.now()))
-
-
-def _nfc_offset(ctx: ProcedureContext, sync: Sync) -> None:
-    """One more view of the clock: the Token2 info APDU through the rig, whole seconds."""
-    if ctx.nfc_clock is None:
-        return
-    try:
-        read = measure_clock_offset(ctx.nfc_clock, ctx.clock)
-    except Unsupported:  # this rig or slot passes no APDUs through
-        ctx.record.procedures.setdefault("clock_nfc", "unsupported")
-        return
-    # Against where the sync put the clock, like the display measurement (its host axis).
-    offset = read.token_utc + 0.5 - sync.token_time(read.host_time)
-    m = ctx.measure("clock.nfc_offset_after_sync", offset)
-    ctx.measure("clock.nfc_offset_resolution", read.uncertainty)
-    if m.outcome.value == "fail":
-        ctx.find(
-            f"the clock read over NFC is {offset:+.1f} s (±{read.uncertainty:.1f}) from where "
-            "the sync put it"
-        )
-
-
-def _precise_offset(ctx: ProcedureContext, sync: Sync) -> tuple[Sync, observe.OffsetObservation]:
-    """The offset from the display, retaken (at most ``OFFSET_TRIES`` in all) while its
-    resolution is coarser than the profile asks: a few slow round trips at the wrong moment
-    should not decide. A retake syncs again just before a boundary (seconds, not the whole
-    step the next boundary of this sync is away); the last sync is the one the soak uses."""
-    limit = ctx.profile.limits_for("clock.offset_resolution").high
-    obs = observe.observe_offset(ctx, sync, prior=0.0, prior_unc=ctx.timing.lead / 2)
-    for _ in range(OFFSET_TRIES - 1):
-        if limit is None or obs.resolution <= limit:
-            break
-        sync = observe.burn_slot_seed(ctx, before_boundary=True)
-        obs = observe.observe_offset(ctx, sync, prior=0.0, prior_unc=ctx.timing.lead / 2)
-    return sync, obs
-
-
-def _offset_defect(offset: float, period: int) -> str:
-    if abs(offset - period / 2) < 1.0:
-        return "counter rounded instead of floored: the code changes in the middle of a step"
-    if abs(abs(offset) - period) < 1.0:
-        side = "next" if offset > 0 else "previous"
-        return f"off-by-one step: at each step boundary the display shows the {side} step's code"
-    return f"token clock is {offset:+.3f} s off right after a sync (clock not set by the sync?)"
-
-
 def drift(ctx: ProcedureContext) -> None:
     """Offsets over a soak, a least-squares drift, and the days until the verifier's window.
 
@@ -224,9 +151,11 @@ def drift(ctx: ProcedureContext) -> None:
     start = samples[0].host_time
     ctx.record.offset_series[:] = [((x.host_time - start) / 86400, x.offset) for x in samples]
     fit = estimate_drift(samples)
-    m = ctx.measure("drift.ppm", fit.ppm)
+    m = ctx.measure_uncertain(
+        "drift.ppm", fit.ppm, fit.uncertainty_ppm, cause="one standard error of the fit"
+    )
     ctx.measure("drift.ppm_uncertainty", fit.uncertainty_ppm)
-    if m.outcome.value == "fail":
+    if m is not None and m.outcome.value == "fail":
         ctx.find(
             f"clock drifts {fit.ppm:+.1f} ppm (±{fit.uncertainty_ppm:.2f}), "
             f"beyond the {_limits_text(ctx, 'drift.ppm')} limit"
@@ -256,7 +185,7 @@ def _soak_spread(ctx: ProcedureContext) -> tuple[Sync, list[OffsetEstimate]]:
             # Up to 500 ppm since the last sample: beyond a quarter step, find the boundary anew.
             prior_unc = 500e-6 * interval + 0.1
         obs = observe.observe_offset(ctx, sync, prior=prior, prior_unc=prior_unc)
-        samples.append(OffsetEstimate(obs.host_time, obs.offset, obs.resolution))
+        samples.append(OffsetEstimate(obs.host_time, obs.offset, obs.timing))
         prior = obs.offset
     return sync, samples
 
@@ -266,7 +195,7 @@ def _soak_continued(ctx: ProcedureContext) -> tuple[Sync, list[OffsetEstimate]]:
     if begun is None:  # clock_offset did not run (or could not measure): start here
         sync = observe.burn_slot_seed(ctx, before_boundary=True)
         obs = observe.observe_offset(ctx, sync, prior=0.0, prior_unc=ctx.timing.lead / 2)
-        begun = SoakStart(sync, OffsetEstimate(obs.host_time, obs.offset, obs.resolution))
+        begun = SoakStart(sync, OffsetEstimate(obs.host_time, obs.offset, obs.timing))
     first = begun.offset
     # Whole periods: the first sample was a display change, so the end is one too, and the
     # last watch starts just before it instead of waiting up to a step for the next.
@@ -276,7 +205,7 @@ def _soak_continued(ctx: ProcedureContext) -> tuple[Sync, list[OffsetEstimate]]:
     obs = observe.observe_offset(
         ctx, begun.sync, prior=first.offset, prior_unc=500e-6 * duration + 0.1
     )
-    return begun.sync, [first, OffsetEstimate(obs.host_time, obs.offset, obs.resolution)]
+    return begun.sync, [first, OffsetEstimate(obs.host_time, obs.offset, obs.timing)]
 
 
 def _limits_text(ctx: ProcedureContext, name: str) -> str:
@@ -316,7 +245,9 @@ def restricted_sync(ctx: ProcedureContext) -> None:
     sync = observe.burn_slot_seed(ctx)
     wrong = 0
     host = observe.wait_for_whole_second(ctx)
+    begun = ctx.clock.now()
     state = ctx.token.set_clock(host)
+    written, spread = observe.clock_write_time(ctx, begun, ctx.clock.now())
     expected = SeedState.ERASED if spec.restricted_sync else SeedState.KEPT
     if state is not expected:
         wrong += 1
@@ -330,7 +261,7 @@ def restricted_sync(ctx: ProcedureContext) -> None:
             wrong += 1
             ctx.find("seed still produces codes after a time write on a restricted-sync model")
     else:
-        resync = Sync(host=host, token=host, burned=sync.burned)
+        resync = Sync(host=written, token=host, burned=sync.burned, uncertainty=spread)
         if (defect := observe.check_reading(ctx, resync, reading)) is not None:
             wrong += 1
             ctx.find(f"after a time-only sync: {defect}")

@@ -92,6 +92,9 @@ class RigToken:
         self._spec = spec
         self._time_map = time_map or RigTimeMap()
         self._digits: int | None = None  # as last configured by this harness; None: unknown
+        # Host times (sent, answered) of the last exchange that wrote the token's clock: the
+        # token took the time between them, which is how precisely a sync is known.
+        self.clock_written: tuple[float, float] | None = None
 
     def __repr__(self) -> str:
         return f"RigToken({self.link.name} slot {self.slot}: {self._spec.name} {self.serial})"
@@ -133,6 +136,7 @@ class RigToken:
         utc = request.clock_time
         if utc is None:
             utc = int(self.link.clock.now())
+        self.clock_written = None
         configured = self._call(
             "CONF",
             request.profile,
@@ -144,6 +148,7 @@ class RigToken:
             count=1,
         )
         erased = _seed_state(configured.values, self._where, "CONF") is SeedState.ERASED
+        self.clock_written = (configured.sent_at, configured.received_at)
         self._digits = request.digits
         # Wrapped so the hex exists in clear only while the line is encoded for the wire.
         seed_hex = SecretText(request.secret.reveal().hex().upper(), kind="seed")
@@ -160,8 +165,11 @@ class RigToken:
             raise
 
     def set_clock(self, unix_time: int, *, profile: int = 0) -> SeedState:
-        values = self._call("TCLK", unix_time, profile, count=1).values
-        return _seed_state(values, self._where, "TCLK")
+        self.clock_written = None
+        answer = self._call("TCLK", unix_time, profile, count=1)
+        state = _seed_state(answer.values, self._where, "TCLK")
+        self.clock_written = (answer.sent_at, answer.received_at)
+        return state
 
     def read_clock(self) -> int:
         if not self._spec.clock_readable:
