@@ -8,8 +8,9 @@ import pytest
 
 from tokenrig.harness.clock import VirtualClock
 from tokenrig.harness.rigs.config import RigFileError, load_rig_file
-from tokenrig.harness.rigs.rig import MIXED_MODELS, open_rig, rig_config_for
+from tokenrig.harness.rigs.rig import open_rig, rig_config_for
 from tokenrig.harness.sim.factory import realistic_batch
+from tokenrig.harness.sim.rig_kind import MIXED_MODELS
 
 REPO = Path(__file__).resolve().parents[2]
 SIM_TOML = REPO / "tokenrig" / "rigs" / "sim.toml"

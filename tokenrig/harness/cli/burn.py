@@ -157,6 +157,8 @@ def _open_rig(target: str) -> Iterator[Rig]:
     except (OSError, ValueError) as exc:
         raise UsageError(f"--rig {target}: {exc}") from None
     with rig:
+        if not isinstance(rig, Rig):  # burning goes through the rig protocol's APDU pass-through
+            raise UsageError(f"--rig {target}: this kind of rig cannot pass APDUs; use --reader")
         yield rig
 
 

@@ -18,11 +18,11 @@ from typing import Any
 from tokenrig.harness.cli.main import EXIT_OK, UsageError
 from tokenrig.harness.clock import SYSTEM_CLOCK
 from tokenrig.harness.rigs.config import MAX_SLOTS as RIG_MAX_SLOTS
-from tokenrig.harness.rigs.rig import DEFAULT_SIM_SEED, DEFAULT_SIM_SLOTS, MIXED_MODELS
 from tokenrig.harness.sim.apdu_card import card_for
 from tokenrig.harness.sim.factory import make_sim_firmware, realistic_batch
 from tokenrig.harness.sim.faults import FAULTS
 from tokenrig.harness.sim.firmware import SimFirmware
+from tokenrig.harness.sim.rig_kind import DEFAULT_SIM_SEED, DEFAULT_SIM_SLOTS, MIXED_MODELS
 from tokenrig.harness.sim.rig_server import SimRig
 from tokenrig.harness.sim.rig_serving import PtyRigServer, TcpRigServer
 from tokenrig.harness.tokens.models import MODELS, model

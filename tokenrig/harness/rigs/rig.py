@@ -1,23 +1,23 @@
-"""An open rig: its connection, its lock, and the tokens in its slots.
+"""The serial-protocol rig: its connection, its lock, and the tokens in its slots.
 
-:func:`open_rig` is the one way in: from a rig file, a pyserial URL, or ``sim`` (a simulated rig
-started in this process on a fresh kernel pty, so even the default run uses the real serial
-path). Closing the rig stops what it started and releases the lock.
+:func:`open_rig` is the one way in for every command and fixture: a rig file, a pyserial URL,
+``sim`` or ``labgrid:PLACE`` becomes a :class:`RigConfig` whose kind (see
+:mod:`tokenrig.harness.rigs.kinds`) opens it. This module is the ``serial`` kind, and
+:func:`connect_rig` is what every kind that speaks the rig protocol (sim, labgrid) ends in.
+Closing the rig undoes everything opening did: its lock, and whatever the kind started.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
-from tokenrig.harness.clock import SYSTEM_CLOCK, Clock, VirtualClock
-from tokenrig.harness.rigs.config import SIM_URLS, RigConfig, SlotConfig, load_rig_file
+from tokenrig.harness.clock import SYSTEM_CLOCK, Clock
+from tokenrig.harness.rigs.config import SIM_URLS, RigConfig, RigFileError, load_rig_file
+from tokenrig.harness.rigs.kind import OpenOptions, OpenRig
 from tokenrig.harness.rigs.lock import RigLock
 from tokenrig.harness.rigs.usb import serial_port_for
-from tokenrig.harness.sim.apdu_card import card_for
-from tokenrig.harness.sim.factory import make_sim_firmware, realistic_batch
-from tokenrig.harness.sim.firmware import SimFirmware
-from tokenrig.harness.sim.rig_server import SimRig
-from tokenrig.harness.sim.rig_serving import PtyRigServer, TcpRigServer
 from tokenrig.harness.tokens.base import InfrastructureError, TokenIdentity
 from tokenrig.harness.tokens.models import ModelSpec, model, model_for_serial
 from tokenrig.harness.tokens.rig_token import RigTimeMap, RigToken
@@ -25,62 +25,17 @@ from tokenrig.harness.transports.rig_client import RigClient, SlotInfo
 from tokenrig.harness.transports.wire_log import WireLog
 
 SUPPORTED_MAJOR = "1"
-DEFAULT_SIM_SLOTS = 8
-DEFAULT_SIM_SEED = 2026
-MIXED_MODELS = ("miniOTP-2", "miniOTP-3", "OTPC-P1", "OTPC-P2", "C301", "C302", "Molto2")
-
-
-def default_sim_slots(
-    count: int = DEFAULT_SIM_SLOTS, seed: int = DEFAULT_SIM_SEED
-) -> tuple[SlotConfig, ...]:
-    """The default simulated box: a realistic batch of mixed models (as in rigs/sim.toml)."""
-    batch = realistic_batch(count, clock=VirtualClock(), seed=seed, models=MIXED_MODELS)
-    return tuple(
-        SlotConfig(
-            slot=i,
-            model=fw.identity.model,
-            serial=fw.identity.serial,
-            drift_ppm=fw.drift_ppm,
-            rtc_offset=round(fw.rtc_now() - fw.clock.now(), 3),
-        )
-        for i, fw in enumerate(batch, start=1)
-    )
 
 
 def rig_config_for(target: str | Path) -> RigConfig:
-    """A rig file path, or a URL (pyserial URL, device path, ``sim``) as an ad-hoc rig."""
+    """A rig file path, or a ``--rig`` string (``sim``, ``labgrid:PLACE``, a pyserial URL or
+    device path) as an ad-hoc rig of the kind that claims it."""
+    from tokenrig.harness.rigs.kinds import ad_hoc_config
+
     text = str(target)
     if text.endswith(".toml") or (Path(text).is_file() and not text.startswith("/dev/")):
         return load_rig_file(text)
-    if text in SIM_URLS:
-        return RigConfig(name="sim", url=text, slots=default_sim_slots())
-    return RigConfig(name=text, url=text)
-
-
-def sim_firmware_for_slot(slot: SlotConfig, clock: Clock) -> SimFirmware:
-    """The simulated token a rig file describes for one slot (model, drift, faults...)."""
-    return make_sim_firmware(
-        slot.model,
-        clock=clock,
-        index=slot.slot,
-        serial=slot.serial,
-        firmware=slot.firmware,
-        drift_ppm=slot.drift_ppm,
-        rtc_offset=slot.rtc_offset,
-        faults=slot.faults,
-        temperature_c=slot.temperature_c,
-    )
-
-
-def build_sim_rig(
-    config: RigConfig, *, clock: Clock = SYSTEM_CLOCK, serial: str = "SIMRIG-0001"
-) -> SimRig:
-    """The simulated rig a ``url = "sim"`` rig file describes (empty slots where none given)."""
-    count = max(slot.slot for slot in config.slots)
-    slots: list[SimFirmware | None] = [None] * count
-    for slot in config.slots:
-        slots[slot.slot - 1] = sim_firmware_for_slot(slot, clock)
-    return SimRig(slots, clock=clock, serial=serial, apdu_factory=card_for if config.apdu else None)
+    return ad_hoc_config(text)
 
 
 class Rig:
@@ -92,14 +47,18 @@ class Rig:
         client: RigClient,
         *,
         lock: RigLock | None = None,
-        server: PtyRigServer | TcpRigServer | None = None,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
         self.client = client
         self.lock = lock
-        self.server = server
         self.time_map = RigTimeMap()
+        self._on_close = on_close
+        # The simulated rig behind this one when it runs in this process (set by the sim kind;
+        # typed loosely so this module need not import the simulator).
+        self.sim: Any = None
         self._tokens: dict[int, RigToken] = {}
+        self._closed = False
 
     @property
     def name(self) -> str:
@@ -108,12 +67,6 @@ class Rig:
     @property
     def url(self) -> str:
         return self.client.url
-
-    @property
-    def sim(self) -> SimRig | None:
-        """The simulated rig behind this one, when it runs in this process."""
-        return self.server.rig if self.server is not None else None
-
     def slots(self) -> list[SlotInfo]:
         return [self.client.slot_info(i) for i in range(1, self.client.slot_count() + 1)]
 
@@ -150,12 +103,19 @@ class Rig:
         return problems
 
     def close(self) -> None:
-        self.client.close()
-        self.client.log.close()
-        if self.server is not None:
-            self.server.stop()
-        if self.lock is not None:
-            self.lock.release()
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.client.close()
+            self.client.log.close()
+        finally:
+            try:
+                if self.lock is not None:
+                    self.lock.release()
+            finally:
+                if self._on_close is not None:
+                    self._on_close()
 
     def __enter__(self) -> Rig:
         return self
@@ -187,43 +147,44 @@ def open_rig(
     lock: bool = True,
     lock_dir: Path | None = None,
     lock_wait: float = 0.0,
-) -> Rig:
-    """Connect to a rig (starting it first if simulated), lock it, and check its protocol."""
+) -> OpenRig:
+    """Open a rig of any kind (a file, an ad-hoc ``--rig`` string, or a config)."""
+    from tokenrig.harness.rigs.kinds import open_config
+
     config = target if isinstance(target, RigConfig) else rig_config_for(target)
-    server: PtyRigServer | TcpRigServer | None = None
-    if config.is_sim:
-        sim = build_sim_rig(config, clock=clock)
-        server = TcpRigServer(sim) if config.url == "sim:tcp" else PtyRigServer(sim)
-        server.start()
-        url = server.url
-    elif config.usb is not None:
-        found = serial_port_for(config.usb)
-        if found is None:
-            raise InfrastructureError(f"rig {config.name}: USB device {config.usb} not plugged in")
-        url = found
-    else:
-        assert config.url is not None  # parse_rig guarantees url or usb
-        url = config.url
-        if url.startswith("pcsc://"):
-            raise InfrastructureError(
-                f"rig {config.name}: {url} is a PC/SC reader, not a serial rig; it can burn "
-                "and read the clock over APDUs but has no button or display to drive"
-            )
+    options = OpenOptions(
+        clock=clock, log_dir=log_dir, lock=lock, lock_dir=lock_dir, lock_wait=lock_wait
+    )
+    return open_config(config, options)
+
+
+def connect_rig(
+    config: RigConfig,
+    url: str,
+    options: OpenOptions,
+    *,
+    lock_key: str | None = None,
+    on_close: Callable[[], None] | None = None,
+) -> Rig:
+    """Lock ``lock_key`` (default: the config's), open the rig protocol on ``url`` and check
+    its version. On any failure everything is undone, ``on_close`` included."""
     rig_lock = None
     rig: Rig | None = None
     try:
-        if lock:
-            key = url if config.is_sim else config.lock_key
-            rig_lock = RigLock(key, lock_dir=lock_dir, wait=lock_wait).acquire()
+        if options.lock:
+            rig_lock = RigLock(
+                lock_key or config.lock_key, lock_dir=options.lock_dir, wait=options.lock_wait
+            ).acquire()
+        log_dir = options.log_dir
         log_path = log_dir / f"{_safe(config.name)}.wire.log" if log_dir else None
         client = RigClient(
             url,
             name=config.name,
             timeout=config.timeout,
-            clock=clock,
+            clock=options.clock,
             wire_log=WireLog(config.name, log_path),
         ).open()
-        rig = Rig(config, client, lock=rig_lock, server=server)
+        rig = Rig(config, client, lock=rig_lock, on_close=on_close)
         version = client.protocol_version()
         if version.split(".")[0] != SUPPORTED_MAJOR:
             raise InfrastructureError(
@@ -235,11 +196,53 @@ def open_rig(
         if rig is not None:
             rig.close()
             raise
-        if server is not None:
-            server.stop()
-        if rig_lock is not None:
-            rig_lock.release()
+        try:
+            if rig_lock is not None:
+                rig_lock.release()
+        finally:
+            if on_close is not None:
+                on_close()
         raise
+
+
+class SerialKind:
+    """A rig of our own protocol on a serial line: a pyserial URL (device, ``rfc2217://``,
+    ``socket://``) or a USB device found by vendor/product id."""
+
+    name = "serial"
+    sections: frozenset[str] = frozenset()
+    simulated = False
+
+    def ad_hoc(self, target: str) -> RigConfig | None:
+        return RigConfig(name=target, url=target)
+
+    def check(self, config: RigConfig, raw: Mapping[str, Any]) -> None:
+        if config.url is not None and (config.url in SIM_URLS or config.url.startswith("labgrid:")):
+            raise RigFileError(
+                config.source, "url", f"{config.url!r} is not a serial URL for kind 'serial'"
+            )
+
+    def open(self, config: RigConfig, options: OpenOptions) -> Rig:
+        if config.usb is not None:
+            found = serial_port_for(config.usb)
+            if found is None:
+                raise InfrastructureError(
+                    f"rig {config.name}: USB device {config.usb} not plugged in"
+                )
+            url = found
+        else:
+            if config.url is None:
+                raise InfrastructureError(f"rig {config.name}: no url or [usb] to reach it by")
+            url = config.url
+            if url.startswith("pcsc://"):
+                raise InfrastructureError(
+                    f"rig {config.name}: {url} is a PC/SC reader, not a serial rig; it can burn "
+                    "and read the clock over APDUs but has no button or display to drive"
+                )
+        return connect_rig(config, url, options)
+
+
+SERIAL_KIND = SerialKind()
 
 
 def _safe(name: str) -> str:
