@@ -1,7 +1,7 @@
 """The registry of rig kinds: the one place a kind is added.
 
 Kinds are named by module path and loaded on first use, so this package never imports the
-simulator (or labgrid, or OpenCV) unless a rig of that kind is asked for. To add a kind, add
+simulator (or OpenCV) unless a rig of that kind is asked for. To add a kind, add
 one line to :data:`BUILTIN_KINDS` (or call :func:`register` from a plugin). A kind's module must
 import without its optional dependencies (import them in ``open``): the registry loads every
 kind to learn which rig-file tables each owns.
@@ -21,7 +21,6 @@ from tokenrig.harness.rigs.kind import OpenOptions, OpenRig, RigKind
 # URL or device path) is asked last.
 BUILTIN_KINDS: dict[str, str] = {
     "sim": "tokenrig.harness.sim.rig_kind:SIM_KIND",
-    "labgrid": "tokenrig.harness.rigs.labgrid_kind:LABGRID_KIND",
     "serial": "tokenrig.harness.rigs.rig:SERIAL_KIND",
 }
 DEFAULT_KIND = "serial"
@@ -72,7 +71,7 @@ def infer_kind(raw: Mapping[str, Any]) -> str:
 
 
 def ad_hoc_config(target: str) -> RigConfig:
-    """The rig a ``--rig`` string that is not a file means (``sim``, ``labgrid:PLACE``, a URL)."""
+    """The rig a ``--rig`` string that is not a file means (``sim`` or a URL)."""
     for name in kind_names():
         if name == DEFAULT_KIND:
             continue

@@ -1,9 +1,9 @@
 """The serial-protocol rig: its connection, its lock, and the tokens in its slots.
 
 :func:`open_rig` is the one way in for every command and fixture: a rig file, a pyserial URL,
-``sim`` or ``labgrid:PLACE`` becomes a :class:`RigConfig` whose kind (see
+``sim`` becomes a :class:`RigConfig` whose kind (see
 :mod:`tokenrig.harness.rigs.kinds`) opens it. This module is the ``serial`` kind, and
-:func:`connect_rig` is what every kind that speaks the rig protocol (sim, labgrid) ends in.
+:func:`connect_rig` is what every kind that speaks the rig protocol (serial, sim) ends in.
 Closing the rig undoes everything opening did: its lock, and whatever the kind started.
 """
 
@@ -28,7 +28,7 @@ SUPPORTED_MAJOR = "1"
 
 
 def rig_config_for(target: str | Path) -> RigConfig:
-    """A rig file path, or a ``--rig`` string (``sim``, ``labgrid:PLACE``, a pyserial URL or
+    """A rig file path, or a ``--rig`` string (``sim``, a pyserial URL or
     device path) as an ad-hoc rig of the kind that claims it."""
     from tokenrig.harness.rigs.kinds import ad_hoc_config
 
