@@ -38,7 +38,7 @@ from tokenrig.harness.jumpcloud.portal_client import LoginOutcome, PortalClient
 from tokenrig.harness.jumpcloud.portal_driver import ChromiumSession, PortalDriver
 from tokenrig.harness.secrets import SecretText
 from tokenrig.harness.sim.factory import make_sim_token
-from tokenrig.harness.tokens.base import Token, TokenError
+from tokenrig.harness.tokens.base import Token
 from tokenrig.harness.tokens.models import MODELS
 
 DEFAULT_PASSWORD_ENV = "JUMPCLOUD_PORTAL_PASSWORD"  # noqa: S105 - a variable name
@@ -128,18 +128,10 @@ def _token(args: argparse.Namespace) -> Iterator[Token]:
     if not args.rig:
         yield make_sim_token(args.model, clock=SYSTEM_CLOCK)
         return
-    from tokenrig.harness.rigs.rig import open_rig
+    from tokenrig.harness.cli.rig_access import open_cli_rig, slot_token
 
-    try:
-        rig = open_rig(args.rig)
-    except (OSError, ValueError, RuntimeError, TokenError) as exc:
-        raise UsageError(f"--rig {args.rig}: {exc}") from None
-    with rig:
-        try:
-            token = rig.token(args.slot)
-        except TokenError as exc:  # no such slot, an empty slot, a model tokenrig cannot drive
-            raise UsageError(f"--slot {args.slot}: {exc}") from None
-        yield token
+    with open_cli_rig(args.rig) as rig:
+        yield slot_token(rig, args.slot)
 
 
 @contextlib.contextmanager
