@@ -160,7 +160,7 @@ def test_bad_profile_file_exits_2_naming_file_and_key(tmp_path: Path) -> None:
     profile.write_text('name = "mine"\nprocedures = ["burn"]\n[limits."drift.ppm"]\nhigh = "x"\n')
     result = tokenrig("qualify", "--profile", str(profile), cwd=tmp_path)
     assert result.returncode == 2
-    assert f'{profile}: limits."drift.ppm".high: expected a number' in result.stderr
+    assert f'{profile}: limits."drift.ppm".high: expected a finite number' in result.stderr
     assert not (tmp_path / "reports").exists()  # refused before anything ran
 
 
