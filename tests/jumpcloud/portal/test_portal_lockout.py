@@ -12,6 +12,16 @@ from tokenrig.harness.otp.uri import OtpUri
 MSG_LOCKED = "Your account is locked. Contact your administrator."
 
 
+def _org_limit(emulator: Emulator, admin: Admin, attempts: int) -> None:
+    """Set the org's ``passwordPolicy.maxLoginAttempts``, which TOTP codes follow too."""
+    answer = admin.call(
+        "PUT",
+        f"/api/organizations/{emulator.org.id}",
+        json={"settings": {"passwordPolicy": {"maxLoginAttempts": attempts}}},
+    )
+    assert answer.status_code == 200, answer.text
+
+
 def _wrong(uri: OtpUri, at: float) -> str:
     """A well-formed code that is not valid in the ±1 window around ``at``."""
     valid = {code_for(uri, at + step * 30) for step in (-1, 0, 1)}
@@ -56,7 +66,7 @@ def test_wrong_codes_at_enrollment_lock_the_account(
 def test_wrong_codes_at_login_lock_and_the_lockout_time_lifts_it(
     emulator: Emulator, admin: Admin, clock: VirtualClock
 ) -> None:
-    admin.call("PUT", "/__emulator__/portal", json={"max_failed_codes": 3})
+    _org_limit(emulator, admin, 3)
     user = admin.create_user("lockcode02", password=PASSWORD)
     browser = PortalUser(emulator, user["email"])
     browser.login()
@@ -98,7 +108,7 @@ def test_wrong_passwords_lock_after_the_org_limit(emulator: Emulator, admin: Adm
 def test_logging_in_again_does_not_reset_wrong_enrollment_codes(
     emulator: Emulator, admin: Admin, clock: VirtualClock
 ) -> None:
-    admin.call("PUT", "/__emulator__/portal", json={"max_failed_codes": 2})
+    _org_limit(emulator, admin, 2)
     user = admin.create_user("lockcode03", password=PASSWORD)
     first = PortalUser(emulator, user["email"])
     first.login()

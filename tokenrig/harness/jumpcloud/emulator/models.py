@@ -76,6 +76,7 @@ class MailKind(StrEnum):
     WELCOME = "welcome"  # user with a password, activated
     PASSWORD_RESET = "password_reset"  # noqa: S105 - resend for an already active user
     MFA_ENABLED = "mfa_enabled"  # "MFA Now Enabled on your JumpCloud Account"
+    MFA_REMINDER = "mfa_reminder"  # 24 h before the enrollment grace period ends
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,11 @@ class SystemUser:
     totp_failed_attempts: int = 0
     last_totp_step: int | None = None
     """Last accepted time step (replay rejection)."""
+    enrollment_locked: bool = False
+    """``account_locked`` was set because the MFA enrollment period ran out (``deadlines.py``):
+    the lockout time never lifts it, ``unlock`` or ``resetmfa`` do."""
+    reminder_sent_for: float | None = None
+    """The ``mfa_exclusion_until`` the 24-hour reminder mail was sent for (one per deadline)."""
     profile: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -422,7 +428,14 @@ class EmulatorState:
             user.mfa_exclusion_until = self.now() + DAY * user.mfa_exclusion_days
 
     def run_due_state_changes(self) -> None:
-        """Apply scheduled state changes whose time has come (called before each API call)."""
+        """Apply what the clock has made due (called before each API call and portal login):
+        scheduled state changes, then the enrollment reminders and locks of ``deadlines.py``."""
+        from tokenrig.harness.jumpcloud.emulator.deadlines import run_enrollment_deadlines
+
+        self._run_scheduled_states()
+        run_enrollment_deadlines(self)
+
+    def _run_scheduled_states(self) -> None:
         now = self.now()
         for job in sorted(self.scheduled_states.values(), key=lambda j: j.at):
             if job.at > now:
@@ -465,7 +478,10 @@ class EmulatorState:
         days: int | None = None,
         until: float | None = None,
     ) -> None:
-        """``resetmfa``: forget the TOTP key and start a new enrollment period."""
+        """``resetmfa``: forget the TOTP key and start a new enrollment period (which also
+        lifts a lock the expired period put on the account)."""
+        if user.enrollment_locked:
+            self.clear_lock(user)
         user.totp_secret = None
         user.pending_totp_secret = None
         user.totp_enrollment_date = None
@@ -473,6 +489,23 @@ class EmulatorState:
         user.last_totp_step = None
         if user.enable_user_portal_multifactor:
             self.start_enrollment_period(user, exclusion=exclusion, days=days, until=until)
+
+    def clear_lock(self, user: SystemUser) -> None:
+        """Lift ``account_locked`` and forget the failed attempts that led to it."""
+        user.account_locked = False
+        user.account_locked_date = None
+        user.enrollment_locked = False
+        user.bad_login_attempts = 0
+        user.totp_failed_attempts = 0
+
+    def unlock(self, user: SystemUser) -> None:
+        """``POST /systemusers/{id}/unlock``: lift the lock; a lock from an expired enrollment
+        period also gets a new period (``deadlines.unlock_enrollment``)."""
+        from tokenrig.harness.jumpcloud.emulator.deadlines import unlock_enrollment
+
+        if user.enrollment_locked:
+            unlock_enrollment(self, user)
+        self.clear_lock(user)
 
     def start_totp_enrollment(self, user: SystemUser, secret: Secret) -> None:
         """The user reached the QR code; the seed is pending until a first code confirms it."""
@@ -540,17 +573,21 @@ class EmulatorState:
     def activation_link(self, user: SystemUser) -> str:
         return f"{self.public_url}/activate?token={self.issue_activation_token(user)}"
 
-    def notify(self, kind: MailKind, user: SystemUser, to: str | None = None) -> MailMessage:
-        """Compose and "send" a mail of ``kind`` to ``to`` (default: the user's email)."""
+    def notify(
+        self, kind: MailKind, user: SystemUser, to: str | None = None, at: float | None = None
+    ) -> MailMessage:
+        """Compose and "send" a mail of ``kind`` to ``to`` (default: the user's email), stamped
+        ``at`` (default: now)."""
         link = (
             self.activation_link(user)
             if kind in (MailKind.ACTIVATION, MailKind.PASSWORD_RESET)
             else f"{self.public_url}/login"
         )
         message = self.mail_composer(self, kind, user, to or user.email, link)
-        return self.send_mail(message)
+        return self.send_mail(message, at)
 
-    def send_mail(self, message: MailMessage) -> MailMessage:
+    def send_mail(self, message: MailMessage, at: float | None = None) -> MailMessage:
+        """Stamp and queue ``message``; ``at`` backdates it to when it fell due."""
         stamped = MailMessage(
             to=message.to,
             subject=message.subject,
@@ -559,7 +596,7 @@ class EmulatorState:
             links=message.links,
             user_id=message.user_id,
             org_id=message.org_id,
-            sent_at=self.now(),
+            sent_at=self.now() if at is None else at,
             id=next(self._mail_ids),
         )
         self.outbox.append(stamped)
@@ -575,6 +612,7 @@ def plain_mail(
         MailKind.WELCOME: "Welcome to JumpCloud",
         MailKind.PASSWORD_RESET: "Reset your JumpCloud password",
         MailKind.MFA_ENABLED: "MFA Now Enabled on your JumpCloud Account",
+        MailKind.MFA_REMINDER: "Reminder: set up MFA on your JumpCloud Account",
     }
     links = (link,) if link else ()
     body = f"Hello {user.firstname or user.username},\n\n{subjects[kind]}: {link or ''}\n"

@@ -136,16 +136,28 @@ class Portal:
         email = _string_field(body, "email") or ""
         password = _string_field(body, "password") or ""
         otp = _string_field(body, "otp", required=False)
-        status, data = flows.login(self.state, session, email, password, otp).to_json()
-        return json_response(data, status, [NO_STORE])
+        org_id = _string_field(body, "orgId", required=False) or None
+        result = flows.login(self.state, session, email, password, otp, org_id)
+        return self._login_answer(result)
 
     def auth_totp(self, request: Request) -> Response:
         session = self._check_xsrf(request, self._session(request), None)
         otp = _string_field(request.json_object(), "otp") or ""
-        status, data = flows.login_totp(self.state, session, otp).to_json()
-        if status == 401 and "factors" in data:  # a wrong second code is a plain failure
+        return self._login_answer(flows.login_totp(self.state, session, otp), second_step=True)
+
+    @staticmethod
+    def _login_answer(result: flows.LoginResult, *, second_step: bool = False) -> Response:
+        """The JSON answer of a login step, with the rotated session's cookie when the login
+        advanced and ``Retry-After`` when it is throttled."""
+        status, data = result.to_json()
+        if second_step and status == 401 and "factors" in data:  # a wrong second code
             data = {"message": flows.MSG_AUTH_FAILED}
-        return json_response(data, status, [NO_STORE])
+        headers = [NO_STORE]
+        if result.session is not None:
+            headers.append(_cookie_header(result.session))
+        if result.outcome is flows.Outcome.THROTTLED:
+            headers.append(("Retry-After", str(result.retry_after)))
+        return json_response(data, status, headers)
 
     def logout(self, request: Request) -> Response:
         session = self._session(request)
