@@ -119,3 +119,37 @@ def test_logging_in_again_does_not_reset_wrong_enrollment_codes(
     uri = second.setup_totp()
     assert second.verify(_wrong(uri, clock.now())).status_code == 403
     assert admin.user(user["_id"])["account_locked"] is True
+
+
+def test_the_code_limit_follows_the_orgs_max_login_attempts(
+    emulator: Emulator, admin: Admin, clock: VirtualClock
+) -> None:
+    _org_limit(emulator, admin, 3)
+    admin.call("PUT", "/__emulator__/portal", json={"max_failed_codes": 9})  # not used now
+    user = admin.create_user("lockcode04", password=PASSWORD)
+    browser = PortalUser(emulator, user["email"])
+    browser.login()
+    uri = browser.setup_totp()
+    wrong = _wrong(uri, clock.now())
+    assert [browser.verify(wrong).json().get("attemptsRemaining") for _ in range(2)] == [2, 1]
+    assert browser.verify(wrong).status_code == 403
+    assert admin.user(user["_id"])["account_locked"] is True
+
+
+def test_with_the_orgs_limit_off_the_portal_policy_limits_codes(
+    emulator: Emulator, admin: Admin, clock: VirtualClock
+) -> None:
+    off = admin.call(
+        "PUT",
+        f"/api/organizations/{emulator.org.id}",
+        json={"settings": {"passwordPolicy": {"enableMaxLoginAttempts": False}}},
+    )
+    assert off.status_code == 200, off.text
+    admin.call("PUT", "/__emulator__/portal", json={"max_failed_codes": 2})
+    user = admin.create_user("lockcode05", password=PASSWORD)
+    browser = PortalUser(emulator, user["email"])
+    browser.login()
+    uri = browser.setup_totp()
+    wrong = _wrong(uri, clock.now())
+    assert browser.verify(wrong).json()["attemptsRemaining"] == 1
+    assert browser.verify(wrong).status_code == 403
