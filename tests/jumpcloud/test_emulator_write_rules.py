@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from tokenrig.harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.jumpcloud.emulator.user_schema import USER_FIELDS
 
 
 def _create(http: requests.Session, emu: Emulator, name: str, **fields: Any) -> dict[str, Any]:
@@ -19,6 +20,43 @@ def _create(http: requests.Session, emu: Emulator, name: str, **fields: Any) -> 
     assert answer.status_code == 200, answer.text
     user: dict[str, Any] = answer.json()
     return user
+
+
+# -- read-modify-write ---------------------------------------------------------------------------
+
+
+def test_get_then_put_writes_a_user_back_unchanged(
+    fresh_emulator: Emulator, emu_http: requests.Session
+) -> None:
+    """The spec-free twin of the conformance test: every PUT-able field of a GET body."""
+    emu = fresh_emulator
+    user = _create(
+        emu_http,
+        emu,
+        "rmw2",
+        external_password_expiration_date="2027-01-01T00:00:00Z",
+        phoneNumbers=[{"type": "work", "number": "+1 555 0100"}],
+    )
+    url = f"{emu.url}/api/systemusers/{user['_id']}"
+    for stored in ("2027-01-01T00:00:00Z", ""):
+        emu_http.put(url, json={"external_password_expiration_date": stored})
+        before = emu_http.get(url).json()
+        assert before["external_password_expiration_date"] == stored
+        body = {k: v for k, v in before.items() if USER_FIELDS.get(k) and USER_FIELDS[k].put}
+        written = emu_http.put(url, json=body)
+        assert written.status_code == 200, written.text
+        assert emu_http.get(url).json() == before
+    # POST still wants a date-time there (systemuserputpost's format).
+    posted = emu_http.post(
+        emu.url + "/api/systemusers",
+        json={
+            "username": "rmw3",
+            "email": "rmw3@example.test",
+            "external_password_expiration_date": "",
+        },
+    )
+    assert posted.status_code == 400
+    assert "external_password_expiration_date" in posted.json()["message"]
 
 
 # -- manager --------------------------------------------------------------------------------------
