@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from tokenrig.harness.jumpcloud.emulator import portal_activation as activation
 from tokenrig.harness.jumpcloud.emulator import portal_flows as flows
 from tokenrig.harness.jumpcloud.emulator.models import EmulatorError, EmulatorState, SystemUser
 from tokenrig.harness.jumpcloud.emulator.portal_pages import Markup, fragment, message_page, page
@@ -242,7 +243,7 @@ class Portal:
     def activate_page(self, request: Request) -> Response:
         token = request.query_one("token") or ""
         try:
-            user = flows.activation_user(self.state, token)
+            user = activation.activation_user(self.state, token)
         except EmulatorError as exc:
             return html_response(message_page("Activation Failed", exc.message), exc.status)
         return html_response(self._activate_form(user, token, ""))
@@ -263,14 +264,14 @@ class Portal:
         form = _form(request)
         token = form.get("token", "")
         try:
-            user = flows.activate(
+            user = activation.activate(
                 self.state, token, form.get("password", ""), form.get("confirm", "")
             )
         except EmulatorError as exc:
             if _wants_json(request):
                 return error_response(exc.status, exc.message)
             if exc.status == 400:  # a password problem: show the form again with the reason
-                user = flows.activation_user(self.state, token)
+                user = activation.activation_user(self.state, token)
                 return html_response(self._activate_form(user, token, exc.message), 400)
             return html_response(message_page("Activation Failed", exc.message), exc.status)
         if _wants_json(request):

@@ -1,6 +1,6 @@
 """What the emulated User Portal does, apart from HTTP: log in, owe a TOTP code, the MFA gate
 (grace period, "Set Up Later", lock-out after it), TOTP enrollment and lock-out after wrong
-codes, and activation with a new password.
+codes (activation links and new passwords: ``portal_activation.py``).
 
 The HTML pages and the JSON calls in ``portal.py`` both call these functions, so a browser and
 an API-level client walk exactly the same rules. Every function takes ``state.lock`` itself.
@@ -37,8 +37,6 @@ from tokenrig.harness.jumpcloud.emulator.models import (
 )
 from tokenrig.harness.jumpcloud.emulator.portal_state import PortalSession, Stage
 from tokenrig.harness.jumpcloud.emulator.portal_totp import check_code, new_totp_secret
-from tokenrig.harness.jumpcloud.emulator.user_schema import PasswordPolicyError
-from tokenrig.harness.jumpcloud.emulator.user_schema import check_password as check_password_policy
 from tokenrig.harness.jumpcloud.objects import UserState
 from tokenrig.harness.otp.window import WindowPolicy
 from tokenrig.harness.secrets import Secret
@@ -387,44 +385,3 @@ def verify_totp(state: EmulatorState, user: SystemUser, otp: str) -> VerifyResul
             return VerifyResult(VerifyOutcome.LOCKED)
         remaining = code_attempt_limit(state, user) - user.totp_failed_attempts
         return VerifyResult(VerifyOutcome.WRONG_CODE, remaining)
-
-
-def activation_user(state: EmulatorState, token: str) -> SystemUser:
-    """The user an activation/reset link belongs to, without using the link up."""
-    with state.lock:
-        entry = state.activation_tokens.get(token)
-        if entry is None or entry[1] <= state.now() or entry[0] not in state.users:
-            raise EmulatorError("Activation code has either already been used or has expired.", 410)
-        return state.users[entry[0]]
-
-
-_POLICY_WORDS = {
-    "minLength": "at least 8 characters",
-    "alphabetic": "a letter",
-    "numeric": "a digit",
-}
-
-
-def password_problem(password: str, confirm: str) -> str | None:
-    """Why a new password is refused (the console's password policy, then the confirmation)."""
-    try:
-        check_password_policy(password, True)
-    except PasswordPolicyError as exc:
-        needs = ", ".join(_POLICY_WORDS.get(problem, problem) for problem in exc.problems)
-        return f"Password does not meet the password policy: it needs {needs}."
-    if password != confirm:
-        return "Passwords do not match."
-    return None
-
-
-def activate(state: EmulatorState, token: str, password: str, confirm: str) -> SystemUser:
-    """Set the password from an activation or reset link; the link is then used up."""
-    problem = password_problem(password, confirm)
-    with state.lock:
-        activation_user(state, token)
-        if problem is not None:
-            raise EmulatorError(problem, 400)
-        user = state.redeem_activation_token(token)
-        state.set_password(user, password)
-        state.portal.end_sessions_of(user.id)
-        return user
