@@ -5,11 +5,13 @@ secrets stay wrapped."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 
 from tokenrig.fixtures.enrolled import EnrolledUserFactory
-from tokenrig.harness.clock import VirtualClock
+from tokenrig.harness.clock import SYSTEM_CLOCK, VirtualClock
 from tokenrig.harness.jumpcloud import MfaStatus
 from tokenrig.harness.jumpcloud.portal_client import LoginOutcome
+from tokenrig.harness.tokens.base import Token
 
 
 def test_enrolled_user_logs_in_with_the_tokens_next_code(
@@ -39,3 +41,15 @@ def test_two_enrolled_users_are_separate_and_print_no_secret(
     seed = first.key.secret.reveal()
     assert base64.b32encode(seed).decode().rstrip("=") not in shown
     assert seed.hex() not in shown
+
+
+def test_a_token_handed_in_is_enrolled_in_real_time(
+    enrolled_user: EnrolledUserFactory, sim_token_factory: Callable[..., Token]
+) -> None:
+    """A token from elsewhere (a rig's slot) keeps its own clock: the emulator runs in real time."""
+    token = sim_token_factory("C301", index=7)
+    user = enrolled_user(token)
+    assert user.token is token
+    assert user.clock is SYSTEM_CLOCK
+    assert user.admin.get_user(user.user_id).mfa_enrollment.totp is MfaStatus.ENROLLED
+    assert user.portal().login(user.email, user.password).outcome is LoginOutcome.CODE_REQUIRED
