@@ -17,6 +17,8 @@ import pytest
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
+from tokenrig.harness.qualify import soak
+
 _PARAM = re.compile(r"\[(?P<id>[^\]]+)\]$")
 PER_TOKEN_BARS_UP_TO = 16
 
@@ -46,6 +48,9 @@ class LiveProgress:
         self.tasks: dict[str, TaskID] = {}
         self.overall: TaskID | None = None
         self.verdicts: dict[str, str] = {}
+        # A real-time soak runs inside one test: it reports here after each boundary (in this
+        # process only; under pytest-xdist the soak runs in a worker and is not shown).
+        soak.SOAK_LISTENERS.append(self.soak_status)
 
     # -- collection (in-process, or per xdist worker) ---------------------------------------
 
@@ -118,5 +123,18 @@ class LiveProgress:
             )
         self.progress.console.print(line, markup=True, highlight=False)
 
+    def soak_status(self, status: soak.SoakStatus) -> None:
+        """Show the soak's worst drift uncertainty and the expected time left."""
+        if self.overall is None:
+            return
+        worst = "" if status.worst_ppm is None else f", worst ±{status.worst_ppm:.2f} ppm"
+        text = (
+            f"[cyan]soak: {status.boundaries} boundaries{worst}, "
+            f"~{status.remaining / 60:.1f} min left"
+        )
+        self.progress.update(self.overall, status=text)
+
     def stop(self) -> None:
+        if self.soak_status in soak.SOAK_LISTENERS:
+            soak.SOAK_LISTENERS.remove(self.soak_status)
         self.progress.stop()
