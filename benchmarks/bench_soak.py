@@ -12,8 +12,11 @@ law (bound = 1.5 ppm x (10 min / T)^1.5), so the short CI run checks the same cl
 
     python benchmarks/bench_soak.py            # the 10-minute comparison (~14 min in all)
     python benchmarks/bench_soak.py 5          # a 5-minute one
-    pytest benchmarks/bench_soak.py -s         # 2 minutes (what ./dev test runs, ~2.2 min)
-    TOKENRIG_BENCH_SOAK_MINUTES=10 pytest benchmarks/bench_soak.py -s   # the full one
+    pytest benchmarks/bench_soak.py -s         # what ./dev test runs: ~2 min, no 7-sample side
+    TOKENRIG_BENCH_SOAK_MINUTES=10 pytest benchmarks/bench_soak.py -s   # both sides, 10 min
+
+The CI run leaves the 7-sample side out: its samples wait for display changes and outlast a
+2-minute soak by a minute (measured: 182 s with it, against ~2 min without).
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ from tokenrig.harness.qualify.soak_bench import (
 DRIFTS = (12.5, -7.0)
 CLAIM_PPM = 1.5  # 1 sigma after CLAIM_MINUTES
 CLAIM_MINUTES = 10.0
-CI_MINUTES = float(os.environ.get("TOKENRIG_BENCH_SOAK_MINUTES", "2"))
+ASKED_MINUTES = os.environ.get("TOKENRIG_BENCH_SOAK_MINUTES")
+CI_MINUTES = float(ASKED_MINUTES or "2")
 
 
 def claimed_sigma(minutes: float) -> float:
@@ -52,8 +56,8 @@ class Row:
     ppm: float
     sigma: float
     boundaries: int
-    old_ppm: float
-    old_sigma: float
+    old_ppm: float | None  # the 7-sample method's, when it ran alongside
+    old_sigma: float | None
 
     @property
     def sigmas_off(self) -> float:
@@ -88,13 +92,16 @@ class _SevenSamples:
         self.results[ppm] = (fit.ppm, fit.uncertainty_ppm)
 
 
-def compare(minutes: float) -> list[Row]:
-    """Both methods over the same ``minutes`` of real time, on two simulated rigs."""
+def compare(minutes: float, *, old_side: bool = True) -> list[Row]:
+    """The every-boundary soak over ``minutes`` of real time, and (``old_side``) the 7-sample
+    method over the same minutes on a second simulated rig, in a thread alongside."""
     seven = _SevenSamples(minutes)
     old = threading.Thread(target=seven.run)
-    old.start()
+    if old_side:
+        old.start()
     new: list[SoakedToken] = soak_sim_tokens(DRIFTS, soak_profile(f"{minutes * 60:g}s"))
-    old.join()
+    if old_side:
+        old.join()
     rows = []
     for token in new:
         drift = token.record.measurement("drift.ppm")
@@ -102,7 +109,7 @@ def compare(minutes: float) -> list[Row]:
         assert token.record.findings == [], token.record.findings
         assert drift is not None, token.record.inconclusive
         assert sigma is not None, token.record.inconclusive
-        old_ppm, old_sigma = seven.results[token.true_ppm]
+        old_ppm, old_sigma = seven.results.get(token.true_ppm, (None, None))
         boundaries = len(token.record.offset_series)
         rows.append(Row(token.true_ppm, drift.value, sigma.value, boundaries, old_ppm, old_sigma))
     return rows
@@ -115,10 +122,11 @@ def describe(minutes: float, rows: list[Row]) -> list[str]:
     ]
     for row in rows:
         to_one = minutes * row.sigma ** (2 / 3)  # sigma falls as T^-1.5
+        old = "not run" if row.old_ppm is None else f"{row.old_ppm:+7.2f} ± {row.old_sigma:.2f} ppm"
         lines.append(
             f"true {row.true_ppm:+6.2f} ppm | every boundary: {row.ppm:+7.3f} ± {row.sigma:.3f} "
             f"ppm ({row.sigmas_off:.1f} σ, {row.boundaries} boundaries; ±1 ppm after "
-            f"~{to_one:.1f} min) | 7 samples: {row.old_ppm:+7.2f} ± {row.old_sigma:.2f} ppm"
+            f"~{to_one:.1f} min) | 7 samples: {old}"
         )
     return lines
 
@@ -146,7 +154,7 @@ def until_uncertainty_run(target: float = 2.0, maximum_min: float = 10.0) -> tup
 
 def test_soak_claim_scaled() -> None:
     """The issue's claim at CI length (2 min unless TOKENRIG_BENCH_SOAK_MINUTES says)."""
-    rows = compare(CI_MINUTES)
+    rows = compare(CI_MINUTES, old_side=ASKED_MINUTES is not None)
     for line in describe(CI_MINUTES, rows):
         print(line)
     check_claim(CI_MINUTES, rows)

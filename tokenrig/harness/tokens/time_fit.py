@@ -10,7 +10,11 @@ round trip.
 The model is ``host = rig + a + c * (rig - rig_ref)``: ``a`` the offset at the centre of the
 data, ``c`` the rate error. Each exchange gives the point (rig seconds, midpoint - rig seconds)
 with a standard deviation of ``round trip / sqrt(12)`` (the stamp lies anywhere in the round
-trip, uniformly) combined with the stamp's own 1 ms resolution; points are weighted by 1/sigma².
+trip, uniformly) combined with the stamp's own 1 ms resolution; points are weighted by 1/sigma²
+(the line fit is :func:`tokenrig.harness.otp.line_fit.weighted_line`, the drift's too). Too few
+exchanges to see a rate give the offset alone, the rate 0 ± ``UNFITTED_RATE_SIGMA``. An
+exchange that cannot be (answered before sent, non-finite times, a negative stamp) is refused
+with a :class:`TimeMapError` naming it, never fitted.
 
 Outliers (a stalled link: a USB hub pausing, a busy host thread) are rejected by one stated
 rule, in two passes:
