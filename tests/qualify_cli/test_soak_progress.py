@@ -29,6 +29,11 @@ def test_the_soak_reports_its_expected_remaining_time_in_the_progress() -> None:
             soak.SoakStatus(elapsed=200.0, remaining=150.0, worst_ppm=1.234, boundaries=12)
         )
         assert overall_status(live) == "[cyan]soak: 12 boundaries, worst ±1.23 ppm, ~2.5 min left"
+        # Next to what the tokens are doing (the procedure each is in).
+        live.pytest_runtest_logstart("suite.py::test_drift[rig-2]", ("suite.py", 1, "drift"))
+        assert overall_status(live) == (
+            "drift ×1 · [cyan]soak: 12 boundaries, worst ±1.23 ppm, ~2.5 min left"
+        )
     finally:
         live.stop()
     assert live.soak_status not in soak.SOAK_LISTENERS
