@@ -38,7 +38,7 @@ PROCEDURES: tuple[str, ...] = (
 
 BUILTIN_PROFILES = ("qa", "vendor")
 _TOP_KEYS = {"name", "description", "procedures", "burn_configs", "verifier", "soak", "limits"}
-_SOAK_KEYS = {"virtual", "real", "samples"}
+_SOAK_KEYS = {"virtual", "real", "samples", "until_uncertainty"}
 _LIMIT_KEYS = {"low", "high", "marginal"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -59,8 +59,10 @@ class Soak:
     """How long the drift soak lasts: virtual seconds in simulation, real ones on hardware."""
 
     virtual: float = 30 * 86400.0
-    real: float = 300.0
+    real: float = 300.0  # in real time the most the soak takes
     samples: int = 7
+    # ppm (1 sigma): a real-time soak ends as soon as every token's drift is known this well
+    until_uncertainty: float | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class Profile:
                 "virtual_s": self.soak.virtual,
                 "real_s": self.soak.real,
                 "samples": self.soak.samples,
+                "until_uncertainty_ppm": self.soak.until_uncertainty,
             },
             "limits": {
                 name: {
@@ -201,10 +204,18 @@ def _soak(data: object, source: str) -> Soak:
     samples = data.get("samples", default.samples)
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 3:
         raise ProfileError(source, "soak.samples", f"expected an integer >= 3, got {samples!r}")
+    until = data.get("until_uncertainty")
+    if until is not None and (
+        isinstance(until, bool) or not isinstance(until, int | float) or until <= 0
+    ):
+        raise ProfileError(
+            source, "soak.until_uncertainty", f"expected a positive number of ppm, got {until!r}"
+        )
     return Soak(
         virtual=parse_duration(data.get("virtual", default.virtual), source, "soak.virtual"),
         real=parse_duration(data.get("real", default.real), source, "soak.real"),
         samples=samples,
+        until_uncertainty=None if until is None else float(until),
     )
 
 
