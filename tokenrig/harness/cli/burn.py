@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tokenrig.harness import interrupts
 from tokenrig.harness.cli.main import EXIT_FAIL, EXIT_OK, UsageError
 from tokenrig.harness.clock import SYSTEM_CLOCK
 from tokenrig.harness.otp.uri import OtpKind, UriError, parse_uri
@@ -57,6 +58,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--slot", type=int, metavar="N", help="rig slot (with --rig and --uri)")
     parser.add_argument("--model", metavar="NAME", help="token model, when the serial does not say")
+    parser.add_argument(
+        "--wait", type=float, default=0.0, metavar="SECONDS",
+        help="a rig someone else holds (labgrid place, locked rig): wait up to SECONDS for it",
+    )  # fmt: skip
     parser.set_defaults(func=run)
 
 
@@ -78,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--slot needs --rig")
     spec = _model(args.model)
     try:
-        with contextlib.ExitStack() as stack:
+        # A rig is released (a labgrid place given back) on SIGTERM too, not only on Ctrl-C.
+        with interrupts.installed(), contextlib.ExitStack() as stack:
             return _run(args, spec, stack)
     except ReaderNotFound as exc:
         raise UsageError(str(exc)) from None
@@ -88,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, spec: ModelSpec | None, stack: contextlib.ExitStack) -> int:
-    rig = stack.enter_context(_open_rig(args.rig)) if args.rig else None
+    rig = stack.enter_context(_open_rig(args.rig, args.wait)) if args.rig else None
     if args.uri:
         request = _request_from_uri(args.uri)
         targets = [_uri_target(args, rig, spec, request, stack)]
@@ -151,10 +157,10 @@ def _request_from_uri(text: str) -> BurnRequest:
 
 
 @contextlib.contextmanager
-def _open_rig(target: str) -> Iterator[Rig]:
+def _open_rig(target: str, wait: float = 0.0) -> Iterator[Rig]:
     try:
-        rig = open_rig(target, clock=SYSTEM_CLOCK)
-    except (OSError, ValueError) as exc:
+        rig = open_rig(target, clock=SYSTEM_CLOCK, lock_wait=wait)
+    except (OSError, ValueError, RuntimeError, TokenError) as exc:  # busy, unreachable...
         raise UsageError(f"--rig {target}: {exc}") from None
     with rig:
         if not isinstance(rig, Rig):  # burning goes through the rig protocol's APDU pass-through

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tokenrig.harness import interrupts
 from tokenrig.harness.cli.main import EXIT_FAIL, EXIT_OK, UsageError
 from tokenrig.harness.clock import SYSTEM_CLOCK
 from tokenrig.harness.enroll import procedure as p
@@ -61,6 +62,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--rig", metavar="FILE|URL", help="use the token in a rig instead")
     parser.add_argument("--slot", type=int, default=1, help="rig slot (default 1)")
+    parser.add_argument(
+        "--wait", type=float, default=0.0, metavar="SECONDS",
+        help="a rig someone else holds (labgrid place, locked rig): wait up to SECONDS for it",
+    )  # fmt: skip
     parser.add_argument("--browser", action="store_true", help="drive the portal in Chromium")
     parser.add_argument("--screenshots", type=Path, metavar="DIR", help="keep screenshots here")
     parser.set_defaults(func=run_enroll)
@@ -131,7 +136,7 @@ def _token(args: argparse.Namespace) -> Iterator[Token]:
     from tokenrig.harness.rigs.rig import open_rig
 
     try:
-        rig = open_rig(args.rig)
+        rig = open_rig(args.rig, lock_wait=args.wait)
     except (OSError, ValueError, RuntimeError, TokenError) as exc:
         raise UsageError(f"--rig {args.rig}: {exc}") from None
     with rig:
@@ -179,7 +184,8 @@ def _step_log_not_on_console() -> Iterator[None]:
 def run_enroll(args: argparse.Namespace) -> int:
     _check_args(args)
     runner = StepRunner((_PrintSteps(),))
-    with _step_log_not_on_console():
+    # interrupts: a rig is released (a labgrid place given back) on SIGTERM too.
+    with _step_log_not_on_console(), interrupts.installed():
         return _run(args, runner)
 
 

@@ -1,0 +1,257 @@
+"""Rigs shared through labgrid places, against a real labgrid lab on loopback.
+
+A real ``labgrid-coordinator`` and ``labgrid-exporter`` (ports chosen free, stopped by process
+group) export simulated rigs on kernel ptys; places are made with the real ``labgrid-client``.
+Another station is another ``LG_HOSTNAME``/``LG_USERNAME``: the real ``labgrid-client`` as a
+colleague's station, or a second ``tokenrig`` process. Qualification runs in real time over the
+RFC 2217 port the exporter's ser2net serves, with the procedures that need no soak.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tokenrig.fixtures.labgrid_lab import LabgridLab, labgrid_lab
+from tokenrig.harness.clock import SYSTEM_CLOCK
+from tokenrig.harness.rigs.config import RigFileError, load_rig_file
+from tokenrig.harness.rigs.labgrid_client import PlaceBusy, station_identity
+from tokenrig.harness.rigs.rig import open_rig, rig_config_for
+from tokenrig.harness.sim.apdu_card import card_for
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.rig_server import SimRig
+from tokenrig.harness.sim.rig_serving import PtyRigServer
+
+FAST_REAL_TIME = """name = "labgrid-smoke"
+description = "burn, clock after sync and power cycle, real time"
+procedures = ["burn", "clock_offset", "power_cycle"]
+
+[limits."clock.offset_resolution"]
+high = 0.5  # this test is about the plumbing; a loaded CI host may poll slower
+"""
+# A station other than this test process's own (which is LG_HOSTNAME/LG_USERNAME unset).
+ALICE = {"host": "station-a", "user": "alice"}
+BOB = {"host": "station-b", "user": "bob"}
+PLACES = {"bench-a": ("C302", "miniOTP-3"), "bench-b": ("OTPC-P1",)}
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabgridLab]:
+    """One lab for the module: an exporter ``righost`` with two simulated rigs, one place each."""
+    servers = []
+    ttys = {}
+    for index, (place, models) in enumerate(PLACES.items()):
+        firmwares = [
+            make_sim_firmware(m, clock=SYSTEM_CLOCK, index=10 * (index + 1) + i, drift_ppm=2.0)
+            for i, m in enumerate(models)
+        ]
+        rig = SimRig(firmwares, clock=SYSTEM_CLOCK, serial=f"LG-{index}", apdu_factory=card_for)
+        server = PtyRigServer(rig).start()
+        servers.append(server)
+        ttys[place.replace("-", "_")] = server.path
+    try:
+        with labgrid_lab(tmp_path_factory.mktemp("labgrid")) as started:
+            started.export("righost", ttys)
+            for place in PLACES:
+                group = place.replace("-", "_")
+                started.create_place(place, f"righost/{group}/*", {"rig": "tokens"})
+            yield started
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.fixture
+def profile(tmp_path: Path) -> Path:
+    path = tmp_path / "fast.toml"
+    path.write_text(FAST_REAL_TIME)
+    return path
+
+
+def _qualify(out: Path, profile: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "tokenrig", "qualify", *extra,
+        "--profile", str(profile), "--out", str(out),
+    ]  # fmt: skip
+
+
+def _run(
+    lab: LabgridLab, station: dict[str, str], argv: list[str], timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv,
+        env=lab.station_env(**station),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_qualify_over_a_place_passes_and_gives_it_back(
+    lab: LabgridLab, tmp_path: Path, profile: Path
+) -> None:
+    out = tmp_path / "out"
+    argv = _qualify(out, profile, "--rig", "labgrid:bench-a")
+    result = _run(lab, BOB, argv)
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads((out / "records.json").read_text())
+    assert [(t["rig"], t["slot"], t["verdict"]) for t in data["tokens"]] == [
+        ("bench-a", 1, "pass"),
+        ("bench-a", 2, "pass"),
+    ]
+    # Driven over the port the exporter served for this hold.
+    assert [r["url"].split(":")[0] for r in data["run"]["rigs"]] == ["rfc2217"]
+    assert lab.place("bench-a").holder is None
+
+
+def test_a_second_station_is_refused_naming_the_holder_then_waits_for_it(
+    lab: LabgridLab, tmp_path: Path, profile: Path
+) -> None:
+    alice = lab.station_env(**ALICE)
+    lab.client("-p", "bench-b", "acquire", env=alice)
+    try:
+        assert lab.place("bench-b").holder == "station-a/alice"
+        refused = _run(lab, BOB, _qualify(tmp_path / "r", profile, "--rig", "labgrid:bench-b"))
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "labgrid place bench-b is held by station-a/alice" in refused.stderr
+        assert "--wait" in refused.stderr
+        assert not (tmp_path / "r").exists()  # refused before anything was prepared
+        assert lab.place("bench-b").holder == "station-a/alice"  # untouched
+
+        argv = _qualify(tmp_path / "w", profile, "--rig", "labgrid:bench-b", "--wait", "120")
+        waiting = subprocess.Popen(
+            argv,
+            env=lab.station_env(**BOB),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(2.0)  # long enough for it to find the place held and reserve it
+        assert waiting.poll() is None
+        assert lab.place("bench-b").holder == "station-a/alice"
+    finally:
+        lab.client("-p", "bench-b", "release", env=alice)
+    stdout, stderr = waiting.communicate(timeout=240)
+    assert waiting.returncode == 0, stdout + stderr
+    data = json.loads((tmp_path / "w" / "records.json").read_text())
+    assert {t["verdict"] for t in data["tokens"]} == {"pass"}
+    assert lab.place("bench-b").holder is None
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_the_place_is_released_when_the_holder_is_stopped(
+    lab: LabgridLab, tmp_path: Path, profile: Path, signum: int
+) -> None:
+    argv = _qualify(tmp_path / "out", profile, "--rig", "labgrid:bench-a")
+    holder = subprocess.Popen(
+        argv, env=lab.station_env(**BOB), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        held = lab.wait_holder("bench-a", "station-b/bob")
+        assert held.holder == "station-b/bob", holder.stderr
+        time.sleep(1.0)  # into the suite, with the place held
+        holder.send_signal(signum)
+        _, stderr = holder.communicate(timeout=60)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+    assert holder.returncode == 128 + signum, stderr
+    assert lab.place("bench-a").holder is None
+
+
+def test_open_rig_acquires_reads_and_releases_in_process(
+    lab: LabgridLab, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    rig_file = tmp_path / "shared.toml"
+    rig_file.write_text(
+        f'name = "shared-a"\n[labgrid]\nplace = "bench-a"\ncoordinator = "{lab.address}"\n'
+        '\n[[slots]]\nslot = 1\nmodel = "C302"\n'
+    )
+    config = load_rig_file(rig_file)
+    assert config.kind == "labgrid"
+    with open_rig(config, lock_dir=tmp_path / "locks") as rig:
+        assert lab.place("bench-a").holder == station_identity()
+        assert rig.url.startswith("rfc2217://127.0.0.1:")
+        assert [s.model for s in rig.slots() if s.present] == ["C302", "miniOTP-3"]
+        assert rig.mismatches() == []
+        first_url = rig.url
+    assert lab.place("bench-a").holder is None
+    # Each hold is served afresh (a new ser2net); the ad-hoc form reads LG_COORDINATOR.
+    monkeypatch.setenv("LG_COORDINATOR", lab.address)
+    with open_rig("labgrid:bench-a", lock_dir=tmp_path / "locks") as rig:
+        assert rig.name == "bench-a"
+        assert rig.url != first_url
+    assert lab.place("bench-a").holder is None
+
+
+def test_a_place_held_elsewhere_is_place_busy_and_nothing_is_taken(
+    lab: LabgridLab, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("LG_COORDINATOR", lab.address)
+    alice = lab.station_env(**ALICE)
+    lab.client("-p", "bench-b", "acquire", env=alice)
+    try:
+        started = time.monotonic()
+        with pytest.raises(PlaceBusy) as caught:
+            open_rig("labgrid:bench-b", lock_dir=tmp_path / "locks", lock_wait=1.0)
+        assert time.monotonic() - started >= 1.0  # it did wait, through a reservation
+        assert caught.value.holder == "station-a/alice"
+        assert "after waiting 1 s" in str(caught.value)
+        assert lab.place("bench-b").holder == "station-a/alice"
+        reservations = lab.client("reservations", env=alice).stdout
+        assert "Reservation" not in reservations  # the waiting reservation was cancelled
+    finally:
+        lab.client("-p", "bench-b", "release", env=alice)
+
+
+def test_unknown_place_and_unreachable_coordinator_are_one_line_errors(
+    lab: LabgridLab, tmp_path: Path, profile: Path
+) -> None:
+    result = _run(lab, BOB, _qualify(tmp_path / "o", profile, "--rig", "labgrid:nope"))
+    assert result.returncode == 2
+    assert "no place 'nope' (places: bench-a, bench-b)" in result.stderr
+    assert "Traceback" not in result.stderr
+    env = {**lab.station_env(**BOB), "LG_COORDINATOR": "127.0.0.1:1"}
+    argv = _qualify(tmp_path / "o2", profile, "--rig", "labgrid:bench-a")
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert "labgrid coordinator 127.0.0.1:1: not reachable" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('name = "x"\nurl = "/dev/ttyACM0"\n[labgrid]\nplace = "a"\n', "url"),
+        ('name = "x"\n[labgrid]\nplace = "a"\nwho = "me"\n', "labgrid.who"),
+        ('name = "x"\n[labgrid]\ncoordinator = "h:1"\n', "labgrid.place"),
+        ('name = "x"\nkind = "labgrid"\n', "labgrid"),
+        ('name = "x"\nurl = "labgrid:bench-a"\n', "url"),
+    ],
+)
+def test_bad_labgrid_rig_files_name_the_key(tmp_path: Path, text: str, key: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(RigFileError) as caught:
+        load_rig_file(path)
+    assert caught.value.key == key
+
+
+def test_labgrid_targets_are_claimed_by_the_labgrid_kind() -> None:
+    config = rig_config_for("labgrid:bench-a")
+    assert (config.kind, config.name, config.options) == (
+        "labgrid",
+        "bench-a",
+        {"labgrid": {"place": "bench-a"}},
+    )
+    with pytest.raises(RigFileError):
+        rig_config_for("labgrid:")
