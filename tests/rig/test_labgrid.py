@@ -95,6 +95,7 @@ def _run(
     )
 
 
+@pytest.mark.slow
 def test_qualify_over_a_place_passes_and_gives_it_back(
     lab: LabgridLab, tmp_path: Path, profile: Path
 ) -> None:
@@ -112,6 +113,7 @@ def test_qualify_over_a_place_passes_and_gives_it_back(
     assert lab.place("bench-a").holder is None
 
 
+@pytest.mark.slow
 def test_a_second_station_is_refused_naming_the_holder_then_waits_for_it(
     lab: LabgridLab, tmp_path: Path, profile: Path
 ) -> None:
@@ -146,6 +148,7 @@ def test_a_second_station_is_refused_naming_the_holder_then_waits_for_it(
     assert lab.place("bench-b").holder is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_the_place_is_released_when_the_holder_is_stopped(
     lab: LabgridLab, tmp_path: Path, profile: Path, signum: int
@@ -190,6 +193,12 @@ def test_open_rig_acquires_reads_and_releases_in_process(
     with open_rig("labgrid:bench-a", lock_dir=tmp_path / "locks") as rig:
         assert rig.name == "bench-a"
         assert rig.url != first_url
+    assert lab.place("bench-a").holder is None
+    # By tag: the first free place with the tag, named after it.
+    with open_rig("labgrid:rig=tokens", lock_dir=tmp_path / "locks") as rig:
+        assert rig.name == "bench-a"
+        assert lab.place("bench-a").holder == station_identity()
+        assert lab.place("bench-b").holder is None
     assert lab.place("bench-a").holder is None
 
 
@@ -236,6 +245,8 @@ def test_unknown_place_and_unreachable_coordinator_are_one_line_errors(
         ('name = "x"\n[labgrid]\ncoordinator = "h:1"\n', "labgrid.place"),
         ('name = "x"\nkind = "labgrid"\n', "labgrid"),
         ('name = "x"\nurl = "labgrid:bench-a"\n', "url"),
+        ('name = "x"\n[labgrid]\nplace = "a"\ntags = {rig = "t"}\n', "labgrid.place"),
+        ('name = "x"\n[labgrid]\ntags = {Rig = "t"}\n', "labgrid.tags"),
     ],
 )
 def test_bad_labgrid_rig_files_name_the_key(tmp_path: Path, text: str, key: str) -> None:
@@ -253,5 +264,64 @@ def test_labgrid_targets_are_claimed_by_the_labgrid_kind() -> None:
         "bench-a",
         {"labgrid": {"place": "bench-a"}},
     )
+    tagged = rig_config_for("labgrid:rig=tokens,site=b")
+    assert tagged.options == {"labgrid": {"tags": {"rig": "tokens", "site": "b"}}}
     with pytest.raises(RigFileError):
         rig_config_for("labgrid:")
+
+
+@pytest.mark.slow
+def test_a_tag_qualifies_every_free_place_one_worker_each(
+    lab: LabgridLab, tmp_path: Path, profile: Path
+) -> None:
+    alice = lab.station_env(**ALICE)
+    lab.client("-p", "bench-b", "acquire", env=alice)
+    try:
+        out = tmp_path / "one"
+        argv = _qualify(out, profile, "--rig", "labgrid:rig=tokens", "--jobs", "2")
+        result = _run(lab, BOB, argv)
+    finally:
+        lab.client("-p", "bench-b", "release", env=alice)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "labgrid place bench-b (labgrid:rig=tokens) is held by station-a/alice" in result.stderr
+    assert "using 1" in result.stderr  # one place left: one worker
+    data = json.loads((out / "records.json").read_text())
+    assert sorted({t["rig"] for t in data["tokens"]}) == ["bench-a"]
+
+    out = tmp_path / "both"
+    result = _run(lab, BOB, _qualify(out, profile, "--rig", "labgrid:rig=tokens", "--jobs", "2"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = json.loads((out / "records.json").read_text())
+    assert sorted((t["rig"], t["slot"]) for t in data["tokens"]) == [
+        ("bench-a", 1),
+        ("bench-a", 2),
+        ("bench-b", 1),
+    ]
+    assert {t["verdict"] for t in data["tokens"]} == {"pass"}
+    parts = [json.loads(p.read_text()) for p in sorted((out / "parts").glob("records-gw*.json"))]
+    assert sorted(sorted({t["rig"] for t in part["tokens"]}) for part in parts) == [
+        ["bench-a"],
+        ["bench-b"],
+    ]
+    assert lab.place("bench-a").holder is None
+    assert lab.place("bench-b").holder is None
+
+
+def test_rigs_lists_the_places_with_tags_holder_and_port(
+    lab: LabgridLab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tokenrig.harness.cli.main import main
+
+    alice = lab.station_env(**ALICE)
+    lab.client("-p", "bench-b", "acquire", env=alice)
+    try:
+        status = main(["rigs", "--no-usb", "--dir", str(tmp_path), "--labgrid", lab.address])
+    finally:
+        lab.client("-p", "bench-b", "release", env=alice)
+    assert status == 0
+    lines = capsys.readouterr().out.splitlines()
+    start = lines.index(f"labgrid places (coordinator {lab.address}):")
+    a, b = lines[start + 1 :]
+    assert a.split()[:4] == ["bench-a", "tags", "rig=tokens", "free"]
+    assert "righost/bench_a/NetworkSerialPort/RawSerialPort available" in a
+    assert "held by station-a/alice" in b

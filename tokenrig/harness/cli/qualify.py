@@ -239,7 +239,7 @@ def _rig_targets(
             path.write_text(sim_rig_toml(config, faults), encoding="utf-8")
             targets.append(path)
         else:
-            targets.append(config.source or str(args.rig[index]))
+            targets.append(config.source or config.url or str(args.rig[index]))
     return targets
 
 
@@ -335,21 +335,29 @@ def _run_qualify(args: argparse.Namespace) -> int:
     if not 0 <= args.wait <= MAX_WAIT:
         raise UsageError(f"--wait {args.wait:g}: expected 0..{MAX_WAIT} seconds")
     configs = _rig_configs(args)
-    groups = parallel_groups(args, configs)
-    if args.jobs > groups:
-        print(
-            f"tokenrig qualify: --jobs {args.jobs}: {groups} worker(s) can have work here "
-            f"(one per simulated token, or per rig driven over a serial line); using {groups}",
-            file=sys.stderr,
-        )
-        args.jobs = groups
     with contextlib.ExitStack() as places:  # labgrid places: held by this run, released last
         try:
-            served = hold_places(configs, places, wait=args.wait)
+            pairs = hold_places(configs, places, wait=args.wait, note=_note)
         except (RigBusy, InfrastructureError) as exc:
             raise UsageError(f"--rig: {exc}") from None
+        configs = [config for config, _ in pairs]  # a labgrid tag: every place it matched
+        duplicate = duplicate_rig_name(configs)
+        if duplicate:
+            raise UsageError(f"--rig: {duplicate}")
+        groups = parallel_groups(args, configs)
+        if args.jobs > groups:
+            _note(
+                f"--jobs {args.jobs}: {groups} worker(s) can have work here (one per "
+                f"simulated token, or per rig driven over a serial line); using {groups}"
+            )
+            args.jobs = groups
         out = prepare_out(args)
+        served = {i: s for i, (_, s) in enumerate(pairs) if s is not None}
         return _run_suite(args, out, _rig_targets(args, configs, out, served))
+
+
+def _note(line: str) -> None:
+    print(f"tokenrig qualify: {line}", file=sys.stderr)
 
 
 def _run_suite(args: argparse.Namespace, out: Path, rigs: list[Path | str]) -> int:

@@ -15,87 +15,28 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import os
-import socket
 import threading
 import time
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from tokenrig.harness.rigs.lock import RigBusy
-from tokenrig.harness.tokens.base import InfrastructureError
+from tokenrig.harness.rigs.labgrid_state import (
+    SERIAL_CLASS,
+    LabgridError,
+    PlaceBusy,
+    PlaceState,
+    ResourceState,
+    SerialEndpoint,
+    coordinator_address,
+    station_identity,
+)
 
-COORDINATOR_ENV = "LG_COORDINATOR"
-DEFAULT_COORDINATOR = "127.0.0.1:20408"  # labgrid's own default
 CALL_TIMEOUT = 10.0  # seconds for one call to the coordinator
 SERVE_TIMEOUT = 10.0  # seconds for an exporter to start serving an acquired place's port
 POLL_S = 0.05
-SERIAL_CLASS = "NetworkSerialPort"  # what an exporter publishes a RawSerialPort/USBSerialPort as
 
 _T = TypeVar("_T")
-
-
-class LabgridError(InfrastructureError):
-    """The coordinator cannot be reached, a place is unknown or has no usable serial port."""
-
-
-class PlaceBusy(RigBusy):
-    """Another station (``host/user``) holds the place; :attr:`holder` names it."""
-
-    def __init__(self, message: str, holder: str) -> None:
-        super().__init__(message)
-        self.holder = holder
-
-
-@dataclass(frozen=True)
-class SerialEndpoint:
-    """Where an exporter serves a place's serial port over RFC 2217 (via ser2net)."""
-
-    host: str
-    port: int
-    speed: int | None = None
-
-    @property
-    def url(self) -> str:
-        # The rig client adds ?ign_set_control (ser2net on a pty never acknowledges DTR).
-        return f"rfc2217://{self.host}:{self.port}"
-
-
-@dataclass(frozen=True)
-class ResourceState:
-    path: str  # exporter/group/class/name
-    cls: str
-    available: bool
-    served: bool  # an exporter is serving it right now (acquired, port assigned)
-
-
-@dataclass(frozen=True)
-class PlaceState:
-    name: str
-    tags: dict[str, str] = field(default_factory=dict)
-    holder: str | None = None  # "host/user" of the station that acquired it
-    resources: tuple[ResourceState, ...] = ()  # the exporter resources its matches select
-    comment: str = ""
-
-    @property
-    def serial_ports(self) -> tuple[ResourceState, ...]:
-        return tuple(r for r in self.resources if r.cls == SERIAL_CLASS)
-
-
-def coordinator_address(explicit: str | None = None) -> str:
-    """The coordinator to use: the rig file's, else ``$LG_COORDINATOR``, else labgrid's default."""
-    return explicit or os.environ.get(COORDINATOR_ENV) or DEFAULT_COORDINATOR
-
-
-def station_identity() -> str:
-    """Who this station is to the coordinator: ``host/user``, as labgrid's own client says it
-    (``LG_HOSTNAME`` and ``LG_USERNAME`` override)."""
-    import getpass
-
-    host = os.environ.get("LG_HOSTNAME") or socket.gethostname()
-    user = os.environ.get("LG_USERNAME") or getpass.getuser()
-    return f"{host}/{user}"
 
 
 def _labgrid() -> Any:
@@ -245,32 +186,79 @@ class Coordinator:
             )
 
     def _acquire_reserved(self, name: str, wait: float) -> None:
+        place = self._reserve({"name": name}, wait, what=f"labgrid place {name}")
+        if place is None:
+            raise self._busy(self.place(name), waited=wait)
+
+    def _reserve(self, tags: dict[str, str], wait: float, *, what: str) -> str | None:
+        """Reserve a place with ``tags`` (``name`` is every place's own tag) and acquire the
+        place the coordinator allocates; ``None`` if none was allocated within ``wait`` s.
+        The reservation is cancelled on every way out, an interrupt included."""
         from labgrid.remote.common import Reservation, ReservationState
         from labgrid.remote.generated import labgrid_coordinator_pb2 as pb
 
-        fltr = {"main": pb.Reservation.Filter(filter={"name": name})}
+        fltr = {"main": pb.Reservation.Filter(filter=tags)}
         created = self._rpc("CreateReservation", pb.CreateReservationRequest(filters=fltr))
         if isinstance(created, _RpcFailure):
-            raise LabgridError(f"labgrid place {name}: cannot reserve it: {created.details}")
+            raise LabgridError(f"{what}: cannot reserve: {created.details}")
         token = created.reservation.token
         deadline = time.monotonic() + wait
         try:
             while True:
                 polled = self._rpc("PollReservation", pb.PollReservationRequest(token=token))
                 if isinstance(polled, _RpcFailure):
-                    raise LabgridError(f"labgrid place {name}: reservation lost: {polled.details}")
-                state = Reservation.from_pb2(polled.reservation).state
-                if state in (ReservationState.allocated, ReservationState.acquired):
-                    self._acquire_now(name)
-                    return
-                if state is not ReservationState.waiting:
-                    raise LabgridError(f"labgrid place {name}: reservation {state.name}")
+                    raise LabgridError(f"{what}: reservation lost: {polled.details}")
+                reservation = Reservation.from_pb2(polled.reservation)
+                if reservation.state in (ReservationState.allocated, ReservationState.acquired):
+                    place = str(reservation.allocations["main"][0])
+                    self._acquire_now(place)
+                    return place
+                if reservation.state is not ReservationState.waiting:
+                    raise LabgridError(f"{what}: reservation {reservation.state.name}")
                 if time.monotonic() >= deadline:
-                    place = self.place(name)
-                    raise self._busy(place, waited=wait)
+                    return None
                 time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
         finally:
             self._rpc("CancelReservation", pb.CancelReservationRequest(token=token))
+
+    def tagged(self, tags: dict[str, str]) -> list[PlaceState]:
+        """The places whose tags include every one of ``tags``; none is an error."""
+        places = self.places()
+        found = [p for p in places if tags.items() <= p.tags.items()]
+        if not found:
+            wanted = ",".join(f"{k}={v}" for k, v in tags.items())
+            known = ", ".join(
+                f"{p.name} ({','.join(f'{k}={v}' for k, v in p.tags.items()) or 'no tags'})"
+                for p in places
+            )
+            raise LabgridError(
+                f"labgrid coordinator {self.address}: no place tagged {wanted} "
+                f"(places: {known or 'none'})"
+            )
+        return found
+
+    def acquire_any(self, tags: dict[str, str], *, wait: float = 0.0) -> str:
+        """Acquire one free place tagged ``tags`` (or, with ``wait``, the first one released)."""
+        places = self.tagged(tags)
+        for place in places:
+            if place.holder:
+                continue
+            try:
+                self._acquire_now(place.name)
+                return place.name
+            except PlaceBusy:
+                continue  # taken between listing and asking
+        wanted = ",".join(f"{k}={v}" for k, v in tags.items())
+        if wait > 0:
+            name = self._reserve(tags, wait, what=f"labgrid places tagged {wanted}")
+            if name is not None:
+                return name
+        holders = ", ".join(f"{p.name} by {p.holder}" for p in self.tagged(tags))
+        after = f" after waiting {wait:g} s" if wait > 0 else "; give --wait SECONDS to wait"
+        return_holder = self.tagged(tags)[0].holder or "another station"
+        raise PlaceBusy(
+            f"every labgrid place tagged {wanted} is held ({holders}){after}", holder=return_holder
+        )
 
     def _busy(self, place: PlaceState, *, waited: float = 0.0) -> PlaceBusy:
         holder = place.holder or "another reservation"
@@ -416,3 +404,16 @@ SHARED = SharedCoordinators()
 class _RpcFailure:
     code: str
     details: str
+
+
+__all__ = [
+    "SHARED",
+    "Coordinator",
+    "LabgridError",
+    "PlaceBusy",
+    "PlaceState",
+    "ResourceState",
+    "SerialEndpoint",
+    "coordinator_address",
+    "station_identity",
+]
