@@ -325,3 +325,47 @@ def test_rigs_lists_the_places_with_tags_holder_and_port(
     assert a.split()[:4] == ["bench-a", "tags", "rig=tokens", "free"]
     assert "righost/bench_a/NetworkSerialPort/RawSerialPort available" in a
     assert "held by station-a/alice" in b
+
+
+@pytest.mark.slow
+def test_burn_enroll_and_pytest_take_a_place_and_give_it_back(lab: LabgridLab) -> None:
+    uri = "otpauth://totp/a@example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=T"
+    tokenrig = [sys.executable, "-m", "tokenrig"]
+    burn = [*tokenrig, "burn", "--uri", uri, "--rig", "labgrid:bench-a", "--slot", "1"]
+    result = _run(lab, BOB, burn)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "burned rig bench-a slot 1: C302" in result.stdout
+    assert lab.place("bench-a").holder is None
+
+    result = _run(lab, BOB, [*tokenrig, "enroll", "--rig", "labgrid:bench-a"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "enrolled tokenrig-cli-" in result.stdout
+    assert lab.place("bench-a").holder is None
+
+    pytest_run = [sys.executable, "-m", "pytest", "tokenrig/suites/rig_conformance"]
+    pytest_run += [
+        "--rig",
+        "labgrid:bench-a",
+        "-q",
+        "-p",
+        "no:randomly",
+        "-k",
+        "idn or major or echoed",
+    ]
+    result = _run(lab, BOB, pytest_run)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " passed" in result.stdout
+    assert lab.place("bench-a").holder is None
+
+    alice = lab.station_env(**ALICE)
+    lab.client("-p", "bench-a", "acquire", env=alice)
+    try:
+        refused = _run(lab, BOB, burn)
+        held = _run(lab, BOB, [*pytest_run, "--rig-wait", "0.5"])
+    finally:
+        lab.client("-p", "bench-a", "release", env=alice)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "labgrid place bench-a is held by station-a/alice" in refused.stderr
+    assert held.returncode == 2, held.stdout + held.stderr
+    assert "held by station-a/alice" in held.stdout + held.stderr
+    assert "after waiting 0.5 s" in held.stdout + held.stderr

@@ -181,6 +181,12 @@ class Coordinator:
             place = self.place(name)
             if place.holder and place.holder != self.identity:
                 raise self._busy(place)
+            if result.code == "PERMISSION_DENIED":  # allocated to another station's reservation
+                raise PlaceBusy(
+                    f"labgrid place {name} is reserved for another station that waits for it; "
+                    "give --wait SECONDS to queue behind it",
+                    holder="a reservation",
+                )
             raise LabgridError(
                 f"labgrid place {name}: the coordinator refused to acquire it: {result.details}"
             )
