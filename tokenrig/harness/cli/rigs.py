@@ -63,7 +63,9 @@ def load_rigs(directory: Path | None, *, required: bool = True) -> list[RigConfi
 def describe(config: RigConfig) -> str:
     if config.kind == "labgrid":
         table = config.options.get("labgrid", {})
-        where = f"labgrid {table.get('place')} @ {table.get('coordinator') or '$LG_COORDINATOR'}"
+        tags = ",".join(f"{k}={v}" for k, v in table.get("tags", {}).items())
+        place = table.get("place") or f"tagged {tags}"
+        where = f"labgrid {place} @ {table.get('coordinator') or '$LG_COORDINATOR'}"
     else:
         where = config.url if config.url else f"usb {config.usb}"
     models = ", ".join(f"{s.slot}:{s.model}" for s in config.slots) or "slots not listed"
