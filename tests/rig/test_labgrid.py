@@ -9,6 +9,7 @@ RFC 2217 port the exporter's ser2net serves, with the procedures that need no so
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -21,8 +22,9 @@ import pytest
 
 from tokenrig.fixtures.labgrid_lab import LabgridLab, labgrid_lab
 from tokenrig.harness.clock import SYSTEM_CLOCK
-from tokenrig.harness.rigs.config import RigFileError, load_rig_file
-from tokenrig.harness.rigs.labgrid_client import PlaceBusy, station_identity
+from tokenrig.harness.rigs.config import RigConfig, RigFileError, load_rig_file
+from tokenrig.harness.rigs.labgrid_client import LabgridError, PlaceBusy, station_identity
+from tokenrig.harness.rigs.labgrid_kind import PlaceRef, hold, hold_places
 from tokenrig.harness.rigs.rig import open_rig, rig_config_for
 from tokenrig.harness.sim.apdu_card import card_for
 from tokenrig.harness.sim.factory import make_sim_firmware
@@ -369,3 +371,27 @@ def test_burn_enroll_and_pytest_take_a_place_and_give_it_back(lab: LabgridLab) -
     assert held.returncode == 2, held.stdout + held.stderr
     assert "held by station-a/alice" in held.stdout + held.stderr
     assert "after waiting 0.5 s" in held.stdout + held.stderr
+
+
+def test_a_coordinator_gone_mid_run_is_said_at_release_not_raised(tmp_path: Path) -> None:
+    firmware = make_sim_firmware("C302", clock=SYSTEM_CLOCK, index=1)
+    with (
+        PtyRigServer(SimRig([firmware], clock=SYSTEM_CLOCK)) as server,
+        labgrid_lab(tmp_path / "lab") as short_lived,
+    ):
+        short_lived.export("h", {"bench": server.path})
+        short_lived.create_place("bench", "h/bench/*")
+        table = {"place": "bench", "coordinator": short_lived.address}
+        config = RigConfig(name="bench", kind="labgrid", options={"labgrid": table})
+        notes: list[str] = []
+        with contextlib.ExitStack() as stack:
+            [(_, served)] = hold_places([config], stack, note=notes.append)
+            assert served is not None
+            assert str(served.url).startswith("rfc2217://127.0.0.1:")
+            short_lived.stop_coordinator()
+        # The run's verdict stands; the release failure is one line saying what to do.
+        assert len(notes) == 1
+        assert "labgrid place bench: release failed" in notes[0]
+        assert "labgrid-client -p bench release" in notes[0]
+        with pytest.raises(LabgridError, match="not reachable"):
+            hold(PlaceRef(place="bench", coordinator=short_lived.address))

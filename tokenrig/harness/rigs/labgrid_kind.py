@@ -26,6 +26,7 @@ from tokenrig.harness.rigs.kind import OpenOptions
 from tokenrig.harness.rigs.labgrid_client import (
     SHARED,
     Coordinator,
+    LabgridError,
     PlaceBusy,
     SerialEndpoint,
     coordinator_address,
@@ -103,6 +104,11 @@ class HeldPlace:
         self._released = True
         try:
             self.coordinator.release(self.place)
+        except LabgridError as exc:
+            raise LabgridError(
+                f"{exc}; it may still be held by this station: labgrid-client -p "
+                f"{self.place} release"
+            ) from None
         finally:
             SHARED.put(self.coordinator)
 
@@ -200,10 +206,19 @@ def hold_places(
                     raise
                 note(f"labgrid place {one.place} was taken meanwhile; skipped")
                 continue
-            stack.callback(held.release)
+            stack.callback(_release_noting, held, note)
             named = config if one is ref else _config_for_place(config, held.place)
             result.append((named, served_config(named, held)))
     return result
+
+
+def _release_noting(held: HeldPlace, note: Callable[[str], None]) -> None:
+    """Release at the end of a run whose verdict is already made: a failure is said, not
+    raised over the verdict."""
+    try:
+        held.release()
+    except LabgridError as exc:
+        note(str(exc))
 
 
 def _config_for_place(config: RigConfig, place: str) -> RigConfig:
