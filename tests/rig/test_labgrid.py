@@ -395,3 +395,13 @@ def test_a_coordinator_gone_mid_run_is_said_at_release_not_raised(tmp_path: Path
         assert "labgrid-client -p bench release" in notes[0]
         with pytest.raises(LabgridError, match="not reachable"):
             hold(PlaceRef(place="bench", coordinator=short_lived.address))
+
+
+def test_without_the_labgrid_extra_a_place_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # labgrid's modules made unimportable, as on an install without the extra.
+    for name in ("labgrid", "labgrid.remote", "labgrid.remote.client"):
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(LabgridError, match=r"pip install 'tokenrig\[labgrid\]'"):
+        open_rig("labgrid:bench-a", lock=False)
