@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tokenrig.harness import interrupts
 from tokenrig.harness.cli.main import EXIT_FAIL, EXIT_OK, UsageError
 from tokenrig.harness.cli.rig_access import open_cli_rig
 from tokenrig.harness.clock import SYSTEM_CLOCK
@@ -58,6 +59,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--slot", type=int, metavar="N", help="rig slot (with --rig and --uri)")
     parser.add_argument("--model", metavar="NAME", help="token model, when the serial does not say")
+    parser.add_argument(
+        "--wait", type=float, default=0.0, metavar="SECONDS",
+        help="a rig someone else holds (labgrid place, locked rig): wait up to SECONDS for it",
+    )  # fmt: skip
     parser.set_defaults(func=run)
 
 
@@ -79,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--slot needs --rig")
     spec = _model(args.model)
     try:
-        with contextlib.ExitStack() as stack:
+        # A rig is released (a labgrid place given back) on SIGTERM too, not only on Ctrl-C.
+        with interrupts.installed(), contextlib.ExitStack() as stack:
             return _run(args, spec, stack)
     except ReaderNotFound as exc:
         raise UsageError(str(exc)) from None
@@ -89,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, spec: ModelSpec | None, stack: contextlib.ExitStack) -> int:
-    rig = stack.enter_context(_open_rig(args.rig)) if args.rig else None
+    rig = stack.enter_context(_open_rig(args.rig, args.wait)) if args.rig else None
     if args.uri:
         request = _request_from_uri(args.uri)
         targets = [_uri_target(args, rig, spec, request, stack)]
@@ -152,8 +158,8 @@ def _request_from_uri(text: str) -> BurnRequest:
 
 
 @contextlib.contextmanager
-def _open_rig(target: str) -> Iterator[Rig]:
-    rig = open_cli_rig(target, clock=SYSTEM_CLOCK)
+def _open_rig(target: str, wait: float = 0.0) -> Iterator[Rig]:
+    rig = open_cli_rig(target, clock=SYSTEM_CLOCK, wait=wait)
     with rig:
         if not isinstance(rig, Rig):  # burning goes through the rig protocol's APDU pass-through
             raise UsageError(f"--rig {target}: this kind of rig cannot pass APDUs; use --reader")

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tokenrig.harness import interrupts
 from tokenrig.harness.cli.main import EXIT_FAIL, EXIT_OK, UsageError
 from tokenrig.harness.clock import SYSTEM_CLOCK, Clock, VirtualClock
 from tokenrig.harness.enroll import procedure as p
@@ -68,6 +69,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--rig", metavar="FILE|URL", help="use the token in a rig instead")
     parser.add_argument("--slot", type=int, default=1, help="rig slot (default 1)")
+    parser.add_argument(
+        "--wait", type=float, default=0.0, metavar="SECONDS",
+        help="a rig someone else holds (labgrid place, locked rig): wait up to SECONDS for it",
+    )  # fmt: skip
     parser.add_argument("--browser", action="store_true", help="drive the portal in Chromium")
     parser.add_argument("--screenshots", type=Path, metavar="DIR", help="keep screenshots here")
     parser.add_argument(
@@ -172,7 +177,7 @@ def _token(args: argparse.Namespace) -> Iterator[Token]:
         return
     from tokenrig.harness.cli.rig_access import open_cli_rig, slot_token
 
-    with open_cli_rig(args.rig) as rig:
+    with open_cli_rig(args.rig, wait=args.wait) as rig:
         yield slot_token(rig, args.slot)
 
 
@@ -216,14 +221,15 @@ def run_enroll(args: argparse.Namespace) -> int:
     # rigs do: the wait for a fresh time step before the final login then costs nothing. A
     # token in a rig, or a real portal, keeps real time.
     args.clock = SYSTEM_CLOCK if (args.rig or args.url) else VirtualClock(time.time())
+    # interrupts: a rig is released (a labgrid place given back) on SIGTERM too.
     if args.users:
         from tokenrig.harness.cli.enroll_batch import run_batch
 
-        with _step_log_not_on_console():
+        with _step_log_not_on_console(), interrupts.installed():
             status: int = run_batch(args)
             return status
     runner = StepRunner(() if args.json else (_PrintSteps(),))
-    with _step_log_not_on_console():
+    with _step_log_not_on_console(), interrupts.installed():
         return _run(args, runner)
 
 

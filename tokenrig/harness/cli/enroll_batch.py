@@ -142,7 +142,7 @@ def run_batch(args: argparse.Namespace) -> int:
             _progress(len(results), len(users), result)
 
     with contextlib.ExitStack() as stack:
-        rig = stack.enter_context(open_cli_rig(args.rig)) if args.rig else None
+        rig = stack.enter_context(open_cli_rig(args.rig, wait=args.wait)) if args.rig else None
         if rig is not None:
             _check_slots(args.users, users, rig)
         site = stack.enter_context(local_site(args.clock))

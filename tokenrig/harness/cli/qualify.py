@@ -52,15 +52,19 @@ from tokenrig.harness.qualify.verdict import COMPLETE, batch_verdict, summary_li
 from tokenrig.harness.reports.outputs import RECORDS_JSON, REPORT_HTML
 from tokenrig.harness.reports.tables import read_records_json
 from tokenrig.harness.rigs.config import RigConfig, RigFileError, SlotConfig
+from tokenrig.harness.rigs.labgrid_kind import hold_places, serial_rig_toml
+from tokenrig.harness.rigs.lock import RigBusy
 from tokenrig.harness.rigs.rig import rig_config_for, safe_file_name
 from tokenrig.harness.sim.factory import realistic_batch, sim_serial
 from tokenrig.harness.sim.faults import FAULTS
 from tokenrig.harness.sim.firmware import SimFirmware
+from tokenrig.harness.tokens.base import InfrastructureError
 from tokenrig.harness.tokens.models import model
 
 SIM_MODELS = ("miniOTP-2", "miniOTP-3", "OTPC-P1", "OTPC-P2", "C301", "C302", "Molto2")
 SIM_BATCH_SEED = 2026
 MAX_JOBS = 64
+MAX_WAIT = 86_400.0
 
 
 def register(subparsers: Any) -> None:
@@ -103,6 +107,10 @@ def register(subparsers: Any) -> None:
         help="drive simulated rigs over their serial path in real time (default: virtual time)",
     )
     parser.add_argument("--station", metavar="NAME", help="station name in the records")
+    parser.add_argument(
+        "--wait", type=float, default=0.0, metavar="SECONDS",
+        help="a rig someone else holds (labgrid place, locked rig): wait up to SECONDS for it",
+    )  # fmt: skip
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then pytest options")
     parser.set_defaults(func=run_qualify)
 
@@ -211,17 +219,27 @@ def _rig_configs(args: argparse.Namespace) -> list[RigConfig]:
     return configs
 
 
-def _rig_targets(args: argparse.Namespace, configs: list[RigConfig], out: Path) -> list[Path | str]:
-    """The rig targets to pass to the suite; simulated ones are written into ``out``."""
+def _rig_targets(
+    args: argparse.Namespace,
+    configs: list[RigConfig],
+    out: Path,
+    served: dict[int, RigConfig] | None = None,
+) -> list[Path | str]:
+    """The rig targets to pass to the suite; simulated ones, and the labgrid places this run
+    holds (as the RFC 2217 rigs they are served as), are written into ``out``."""
     targets: list[Path | str] = []
     for index, config in enumerate(configs):
-        if config.is_sim and (args.sim or args.fault):
+        if served and index in served:
+            path = out / f"rig-{index + 1}-{safe_file_name(config.name)}.toml"
+            path.write_text(serial_rig_toml(served[index]), encoding="utf-8")
+            targets.append(path)
+        elif config.is_sim and (args.sim or args.fault):
             faults = parse_faults(args.fault, {s.slot for s in config.slots})
             path = out / f"rig-{index + 1}-{safe_file_name(config.name)}.toml"
             path.write_text(sim_rig_toml(config, faults), encoding="utf-8")
             targets.append(path)
         else:
-            targets.append(config.source or str(args.rig[index]))
+            targets.append(config.source or config.url or str(args.rig[index]))
     return targets
 
 
@@ -314,17 +332,35 @@ def run_qualify(args: argparse.Namespace) -> int:
 
 def _run_qualify(args: argparse.Namespace) -> int:
     _check_inputs(args)
+    if not 0 <= args.wait <= MAX_WAIT:
+        raise UsageError(f"--wait {args.wait:g}: expected 0..{MAX_WAIT} seconds")
     configs = _rig_configs(args)
-    groups = parallel_groups(args, configs)
-    if args.jobs > groups:
-        print(
-            f"tokenrig qualify: --jobs {args.jobs}: {groups} worker(s) can have work here "
-            f"(one per simulated token, or per rig driven over a serial line); using {groups}",
-            file=sys.stderr,
-        )
-        args.jobs = groups
-    out = prepare_out(args)
-    rigs = _rig_targets(args, configs, out)
+    with contextlib.ExitStack() as places:  # labgrid places: held by this run, released last
+        try:
+            pairs = hold_places(configs, places, wait=args.wait, note=_note)
+        except (RigBusy, InfrastructureError) as exc:
+            raise UsageError(f"--rig: {exc}") from None
+        configs = [config for config, _ in pairs]  # a labgrid tag: every place it matched
+        duplicate = duplicate_rig_name(configs)
+        if duplicate:
+            raise UsageError(f"--rig: {duplicate}")
+        groups = parallel_groups(args, configs)
+        if args.jobs > groups:
+            _note(
+                f"--jobs {args.jobs}: {groups} worker(s) can have work here (one per "
+                f"simulated token, or per rig driven over a serial line); using {groups}"
+            )
+            args.jobs = groups
+        out = prepare_out(args)
+        served = {i: s for i, (_, s) in enumerate(pairs) if s is not None}
+        return _run_suite(args, out, _rig_targets(args, configs, out, served))
+
+
+def _note(line: str) -> None:
+    print(f"tokenrig qualify: {line}", file=sys.stderr)
+
+
+def _run_suite(args: argparse.Namespace, out: Path, rigs: list[Path | str]) -> int:
     argv = pytest_arguments(args, out, rigs)
     console = Console(file=sys.stdout)
     progress = LiveProgress(console)

@@ -22,11 +22,12 @@ RIG_OPEN_ERRORS: tuple[type[Exception], ...] = (OSError, ValueError, RuntimeErro
 
 
 def open_cli_rig(
-    target: str, *, clock: Clock = SYSTEM_CLOCK, log_dir: Path | None = None
+    target: str, *, clock: Clock = SYSTEM_CLOCK, log_dir: Path | None = None, wait: float = 0.0
 ) -> OpenRig:
-    """Open (and lock) the rig ``--rig target`` names, or raise :class:`UsageError`."""
+    """Open (and lock) the rig ``--rig target`` names, or raise :class:`UsageError`. ``wait``:
+    seconds to wait for a rig (a lock, a labgrid place) another station holds."""
     try:
-        return open_rig(target, clock=clock, log_dir=log_dir)
+        return open_rig(target, clock=clock, log_dir=log_dir, lock_wait=wait)
     except RIG_OPEN_ERRORS as exc:
         raise UsageError(f"--rig {target}: {exc}") from None
 

@@ -32,6 +32,15 @@ def register(subparsers: Any) -> None:
         help=f"directory of rig files (default: ${RIGS_DIR_ENV}, else ./rigs if present)",
     )
     parser.add_argument("--no-usb", action="store_true", help="skip USB discovery")
+    parser.add_argument(
+        "--labgrid",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="HOST:PORT",
+        help="also list the places of a labgrid coordinator (default: $LG_COORDINATOR): "
+        "tags, who holds each, whether its serial port is available",
+    )
     parser.set_defaults(func=run)
 
 
@@ -52,7 +61,13 @@ def load_rigs(directory: Path | None, *, required: bool = True) -> list[RigConfi
 
 
 def describe(config: RigConfig) -> str:
-    where = config.url if config.url else f"usb {config.usb}"
+    if config.kind == "labgrid":
+        table = config.options.get("labgrid", {})
+        tags = ",".join(f"{k}={v}" for k, v in table.get("tags", {}).items())
+        place = table.get("place") or f"tagged {tags}"
+        where = f"labgrid {place} @ {table.get('coordinator') or '$LG_COORDINATOR'}"
+    else:
+        where = config.url if config.url else f"usb {config.usb}"
     models = ", ".join(f"{s.slot}:{s.model}" for s in config.slots) or "slots not listed"
     return f"{config.name:<20} {where:<40} {models}  ({config.source})"
 
@@ -78,9 +93,41 @@ def listing(configs: list[RigConfig], *, usb: bool = True, backend: Any = None) 
     return lines
 
 
+def labgrid_listing(address: str | None) -> list[str]:
+    """The places of a labgrid coordinator, one line each; unreachable is a usage error."""
+    from tokenrig.harness.rigs.labgrid_client import SHARED, LabgridError
+
+    try:
+        coordinator = SHARED.get(address or None)
+        try:
+            places = coordinator.places()
+        finally:
+            SHARED.put(coordinator)
+    except LabgridError as exc:
+        raise UsageError(f"--labgrid: {exc}") from None
+    lines = [f"labgrid places (coordinator {coordinator.address}):"]
+    for place in places:
+        tags = ",".join(f"{k}={v}" for k, v in sorted(place.tags.items())) or "-"
+        held = f"held by {place.holder}" if place.holder else "free"
+        ports = place.serial_ports
+        if not ports:
+            serial = "no serial port matched"
+        else:
+            serial = "; ".join(
+                f"{p.path} {'available' if p.available else 'UNAVAILABLE'}" for p in ports
+            )
+        lines.append(f"  {place.name:<20} tags {tags:<24} {held:<28} {serial}")
+    if not places:
+        lines.append("  (none: labgrid-client -p NAME create)")
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     named = args.dir or os.environ.get(RIGS_DIR_ENV)
     directory = Path(named) if named else Path("rigs")
-    for line in listing(load_rigs(directory, required=bool(named)), usb=not args.no_usb):
+    lines = listing(load_rigs(directory, required=bool(named)), usb=not args.no_usb)
+    if args.labgrid is not None:
+        lines += labgrid_listing(args.labgrid)
+    for line in lines:
         print(line)
     return EXIT_OK

@@ -218,7 +218,15 @@ class SerialKind:
         return RigConfig(name=target, url=target)
 
     def check(self, config: RigConfig, raw: Mapping[str, Any]) -> None:
-        if config.url is not None and (config.url in SIM_URLS or config.url.startswith("labgrid:")):
+        if config.url is not None and config.url.startswith("labgrid:"):
+            place = config.url.removeprefix("labgrid:")
+            raise RigFileError(
+                config.source,
+                "url",
+                f"{config.url!r} is a labgrid place, not a serial URL: write "
+                f'[labgrid] place = "{place}" instead of url',
+            )
+        if config.url is not None and config.url in SIM_URLS:
             raise RigFileError(
                 config.source, "url", f"{config.url!r} is not a serial URL for kind 'serial'"
             )
