@@ -6,8 +6,9 @@ A real simulated rig serves two healthy C302 tokens on a kernel pty. Between it 
 every request unchanged and rewrites the rig's answers in one way per kind of lie: codes of
 letters, minus signs, 500 digits or a position short; a 40-digit, a backwards or a per-slot
 ``ms``; ``key=value`` words, missing and extra values, control and non-ASCII bytes, an
-over-long line, an ``ERR`` without a code, an unknown code, a ``CONF`` answer that is neither
-``KEPT`` nor ``ERASED``, and an ``ERR`` that echoes the seed it was sent. Each kind is a real
+over-long line, an ``ERR`` without a code, an unknown code, a ``SLOT? 2`` answered with
+slot 1's token, a ``CONF`` answer that is neither ``KEPT`` nor ``ERASED``, and an ``ERR``
+that echoes the seed it was sent. Each kind is a real
 qualification run (subprocess, real time, the ``burn`` procedure and ``provision``).
 
 What must hold for every kind: no ``fail`` verdict; every token the proxy lied to is
@@ -88,6 +89,17 @@ def _slot_2_behind(asked: Asked, answer: bytes, state: dict[str, object]) -> byt
     return behind(asked, answer, state)
 
 
+def _slot_2_claims_slot_1(asked: Asked, answer: bytes, state: dict[str, object]) -> bytes:
+    """``SLOT? 2`` answered with what slot 1 holds: an answer for another slot."""
+    if asked.command != "SLOT?":
+        return answer
+    if asked.slot == 1:
+        state["slot 1"] = answer.split(b" ", 1)[1]
+    elif asked.slot == 2 and isinstance(held := state.get("slot 1"), bytes):
+        return b"@" + asked.tag + b" " + held
+    return answer
+
+
 def _on(command: str, line: Callable[[Asked], bytes]) -> Lie:
     def lie(asked: Asked, answer: bytes, _state: dict[str, object]) -> bytes:
         return line(asked) if asked.command == command else answer
@@ -131,6 +143,7 @@ KINDS = [
         _on("DISP?", lambda a: b"@" + a.tag + b" ERR 999 coil melted\n"),
         "ERR 999 coil melted",
     ),
+    Kind("slot-2-says-slot-1", _slot_2_claims_slot_1, "expected serial", slots=2),
     Kind("conf-maybe", _on("CONF", lambda a: _ok(a, b"MAYBE")), "is not ERASED or KEPT"),
 ]
 
