@@ -137,6 +137,18 @@ def expected_codes(b: Burned, lo: float, hi: float) -> set[str]:
     }
 
 
+def short_display(b: Burned, shown: str, expected: set[str]) -> str | None:
+    """The display defect that shows an expected code in fewer positions than the digits
+    burned, or None. Only these two make a short reading a token's: a display that blanks
+    leading zeros, or one that shows the last six digits of a longer code. Any other short
+    reading cannot be read as a code of the burned length (see ``observe.check_reading``)."""
+    if len(shown) < b.digits and shown.zfill(b.digits) in expected:
+        return f"display drops leading zeros (shows {len(shown)} of {b.digits} digits)"
+    if len(shown) == 6 < b.digits and any(code[-6:] == shown for code in expected):
+        return f"display shows only the last 6 digits of the {b.digits}-digit code"
+    return None
+
+
 def explain(b: Burned, shown: str | None, lo: float, hi: float, *, host_time: float) -> str:
     """The defect that makes a token show ``shown`` while its clock should be in ``[lo, hi]``."""
     if shown is None:
@@ -145,10 +157,9 @@ def explain(b: Burned, shown: str | None, lo: float, hi: float, *, host_time: fl
             "(seed not stored, or lost when switched off)"
         )
     expected = expected_codes(b, lo, hi)
-    if len(shown) < b.digits and shown.zfill(b.digits) in expected:
-        return f"display drops leading zeros (shows {len(shown)} of {b.digits} digits)"
-    if len(shown) == 6 < b.digits and any(code[-6:] == shown for code in expected):
-        return f"display shows only the last 6 digits of the {b.digits}-digit code"
+    short = short_display(b, shown, expected)
+    if short is not None:
+        return short
     times = token_times(lo, hi, b.period)
     for defect, code_at in _hypotheses(b, hi):
         if any(code_at(t) == shown for t in times):

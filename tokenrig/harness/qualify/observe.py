@@ -21,8 +21,9 @@ from tokenrig.harness.otp.offset import (
     estimate_clock_offset,
 )
 from tokenrig.harness.qualify.context import ProcedureContext, SoakStart, Sync
-from tokenrig.harness.qualify.diagnose import Burned, expected_codes, explain
+from tokenrig.harness.qualify.diagnose import Burned, expected_codes, explain, short_display
 from tokenrig.harness.secrets import Secret
+from tokenrig.harness.tokens import rig_answers
 from tokenrig.harness.tokens.base import BurnRequest, DisplayReading
 
 
@@ -161,18 +162,47 @@ def read_code(ctx: ProcedureContext) -> DisplayReading:
 
 
 def check_reading(
-    ctx: ProcedureContext, sync: Sync, reading: DisplayReading, *, tolerance: float | None = None
+    ctx: ProcedureContext,
+    sync: Sync,
+    reading: DisplayReading,
+    *,
+    tolerance: float | None = None,
+    also: tuple[Sync, ...] = (),
 ) -> str | None:
-    """``None`` if the code is right for the token's expected clock, else the defect."""
+    """``None`` if the code is right for the token's expected clock, else the defect.
+
+    ``also``: other clocks the token may rightly follow (the wrapped one at 2106); the code
+    is right if it is right for any, and a defect is named against ``sync``. A code in fewer
+    positions than burned is a token's only as a display defect (leading zeros blanked, the
+    last six digits of a longer code) of one of them; otherwise no display could show it and
+    it is the rig's error (:func:`rig_answers.unexplained_short_code`), never the token's.
+    """
     if tolerance is None:
         limits = ctx.profile.limits_for("clock.offset_after_sync")
         tolerance = max(abs(limits.low or 0.0), abs(limits.high or 0.0))
     spread = reading.uncertainty + sync.uncertainty  # the read's and the clock write's
-    lo = sync.token_time(reading.host_time - spread) - tolerance
-    hi = sync.token_time(reading.host_time + spread) + tolerance
-    if reading.code is not None and reading.code in expected_codes(sync.burned, lo, hi):
+    windows = []
+    for clock in (sync, *also):
+        lo = clock.token_time(reading.host_time - spread) - tolerance
+        hi = clock.token_time(reading.host_time + spread) + tolerance
+        windows.append((lo, hi, expected_codes(clock.burned, lo, hi)))
+    code = reading.code
+    if code is not None and any(code in expected for _, _, expected in windows):
         return None
-    return explain(sync.burned, reading.code, lo, hi, host_time=reading.host_time)
+    if code is not None and len(code) < sync.burned.digits:
+        for _, _, expected in windows:
+            if (short := short_display(sync.burned, code, expected)) is not None:
+                return short
+        # No display shows a wrong code in fewer positions: the rig dropped one.
+        raise rig_answers.unexplained_short_code(where(ctx), code, sync.burned.digits)
+    lo, hi, _ = windows[0]
+    return explain(sync.burned, code, lo, hi, host_time=reading.host_time)
+
+
+def where(ctx: ProcedureContext) -> str:
+    """The token's place for an error message: its rig and slot where it has them."""
+    place = getattr(ctx.token, "where", None)
+    return place if isinstance(place, str) else f"token {ctx.token.identity.serial}"
 
 
 @dataclass(frozen=True)
@@ -268,6 +298,7 @@ def observe_offset(
             )
         estimate = _offset_from(sync, coarse_change)
         if estimate is None:
+            _no_short_codes(ctx, sync, coarse_change)
             raise CodeUnknown("the displayed code matches no step of the burned seed")
         change = _fine_watch(ctx, sync, estimate[0], estimate[1] + fine)
         if change is None:
@@ -277,6 +308,7 @@ def observe_offset(
             )
     found = _offset_from(sync, change)
     if found is None:
+        _no_short_codes(ctx, sync, change)
         raise CodeUnknown("the displayed code matches no step of the burned seed")
     offset, resolution = found
     # Against the sync, so its own doubt (the clock write's round trip) is part of the offset's.
@@ -303,6 +335,15 @@ def soak_start(sync: Sync, obs: OffsetObservation) -> SoakStart:
     weighed by its display timing alone (the sync's doubt is common to every point of the
     soak and cancels in the slope)."""
     return SoakStart(sync, OffsetEstimate(obs.host_time, obs.offset, obs.timing))
+
+
+def _no_short_codes(ctx: ProcedureContext, sync: Sync, change: Change) -> None:
+    """A change that matches no step of the seed, read in fewer positions than burned: the
+    zero-padded code was tried and is no code of the seed either, so the rig dropped a
+    position; that is its error, not a clock the token lost (see :func:`check_reading`)."""
+    for reading in (change.before, change.after):
+        if reading.code is not None and len(reading.code) < sync.burned.digits:
+            raise rig_answers.unexplained_short_code(where(ctx), reading.code, sync.burned.digits)
 
 
 def _fine_watch(ctx: ProcedureContext, sync: Sync, offset: float, unc: float) -> Change | None:

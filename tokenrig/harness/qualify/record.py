@@ -169,7 +169,7 @@ class BatchRecord:
     def merge(cls, run: dict[str, Any], parts: list[list[TokenRecord]]) -> BatchRecord:
         """Join records written by several pytest-xdist workers (and the placeholders written
         when the run started) into one batch: one record per (rig, slot), the one that got
-        furthest winning. Serials two slots share get a "duplicate serial" finding each."""
+        furthest winning. Serials two slots share get a "duplicate serial" note each."""
         by_slot: dict[tuple[str, int], TokenRecord] = {}
         for part in parts:
             for t in part:
@@ -197,16 +197,25 @@ DUPLICATE_SERIAL = "duplicate serial"
 
 def mark_duplicate_serials(tokens: list[TokenRecord]) -> None:
     """Two slots reporting one serial cannot both be the token a serial names: each record
-    keeps its own measurements and gets a finding naming the other slots."""
+    keeps its own measurements and is marked, naming the other slots.
+
+    The mark makes the token ``inconclusive``, not failed: nothing was measured wrong, and
+    the usual cause is the rig (an answer for another slot, a label misread) or the bench
+    (one rig file used for two rigs), which is never the token's defect. A serial of ``-``
+    is a rig that cannot read serials (docs/rig-protocol.md), not a duplicate.
+    """
     slots: dict[str, list[TokenRecord]] = {}
     for t in tokens:
-        if t.serial:
+        if t.serial and t.serial != "-":
             slots.setdefault(t.serial, []).append(t)
     for serial, same in slots.items():
         if len(same) < 2:
             continue
         for t in same:
             others = ", ".join(f"rig {o.rig} slot {o.slot}" for o in same if o is not t)
-            finding = Finding("identity", f"{DUPLICATE_SERIAL} {serial}: also reported by {others}")
-            if finding not in t.findings:
-                t.findings.append(finding)
+            note = (
+                f"identity: {DUPLICATE_SERIAL} {serial}: also reported by {others}; which "
+                "token was measured cannot be told (a rig or bench fault, not a token defect)"
+            )
+            if note not in t.inconclusive:
+                t.inconclusive.append(note)

@@ -96,8 +96,13 @@ def code(
 ) -> str | None:
     """A display code: ``OFF`` (None), or 1..``positions`` characters of ``0``-``9`` and ``?``.
 
-    Fewer positions than configured are accepted: a display that drops a leading zero is a
-    token behaviour the harness tests. More than the display has cannot be a real reading.
+    More than the display has cannot be a real reading. Fewer are accepted here only in the
+    shape a display that blanks leading zeros gives (no leading ``0`` unless the whole code is
+    ``0``): that is a token behaviour the harness tests. Whether a short reading really is the
+    expected code without its zeros (or the last six digits of a longer one) is known only
+    against the expected code, so :func:`unexplained_short_code` is raised there
+    (``observe.check_reading``) when it is not: a rig that drops positions is not a token with
+    a wrong code.
     """
     word = values[index]
     if word == "OFF":
@@ -111,7 +116,29 @@ def code(
         )
     if not _CODE.match(word):
         raise violation(where, command, values, "code is not OFF nor digits and '?'")
+    if len(word) < positions and len(word) > 1 and word.startswith("0"):
+        raise violation(
+            where,
+            command,
+            values,
+            f"code has {len(word)} of {positions} positions yet starts with 0 (a display that "
+            "blanks leading zeros shows none)",
+        )
     return word
+
+
+def unexplained_short_code(where: str, shown: str, digits: int) -> RigAnswerError:
+    """A reading with fewer positions than the ``digits`` burned that is neither the expected
+    code with its leading zeros blanked nor its last six digits: it cannot be read as a code of
+    that length, so it is the rig's (a position it failed to send), not a wrong code of the
+    token's."""
+    return violation(
+        where,
+        "display",
+        [shown],
+        f"{len(shown)} positions for a {digits}-digit code, and not the expected code with its "
+        "leading zeros blanked nor its last 6 digits",
+    )
 
 
 def one_of(where: str, command: str, values: Sequence[str], index: int, allowed: set[str]) -> str:

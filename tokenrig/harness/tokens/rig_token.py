@@ -129,8 +129,13 @@ class RigToken:
         return self._time_map
 
     @property
-    def _where(self) -> str:
+    def where(self) -> str:
+        """How errors name this token's place: ``rig NAME slot N``."""
         return f"rig {self.link.name} slot {self.slot}"
+
+    @property
+    def _where(self) -> str:
+        return self.where
 
     def _call(
         self, command: str, *args: object, timeout: float | None = None, count: int = 0
