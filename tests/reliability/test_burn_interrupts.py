@@ -142,3 +142,25 @@ def test_without_the_deferral_the_same_signal_stops_between_the_writes() -> None
     with interrupts.installed(), pytest.raises(interrupts.Interrupted):
         config_then_seed()
     assert spy.events == ["config"]
+
+
+def _signal_self(signum: signal.Signals) -> None:
+    """Send ``signum`` to this process and give its handler the time to run."""
+    os.kill(os.getpid(), signum)
+    for _ in range(200):  # the handler runs at the next bytecode boundary
+        time.sleep(0.001)
+
+
+def test_a_process_installed_once_ignores_the_signals_after_the_first() -> None:
+    """An xdist worker gets its process group's signal and its controller's forwarded copy:
+    the second must not cut short the orderly stop the first started."""
+    with interrupts.installed_once():
+        with pytest.raises(interrupts.Interrupted):
+            _signal_self(signal.SIGTERM)
+        _signal_self(signal.SIGINT)  # ignored: no exception
+        assert interrupts.received() == signal.SIGTERM
+    with interrupts.installed():  # the control: without once, the second one stops too
+        with pytest.raises(interrupts.Interrupted):
+            _signal_self(signal.SIGTERM)
+        with pytest.raises(interrupts.Interrupted):
+            _signal_self(signal.SIGINT)

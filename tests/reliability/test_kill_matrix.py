@@ -4,8 +4,8 @@ Each case starts ``tokenrig qualify`` on simulated rigs driven in real time over
 (a few seconds of work: two tokens, a short profile), in a session of its own, and signals it
 at a seeded random moment (a quarter of the cases while the command starts, the others a random
 time after the run has started, i.e. written its first records.json): SIGINT or SIGTERM (to the
-process, or to its whole process group as a terminal's Ctrl-C and a CI cancel do; ``--jobs 2``
-cases always the group, so each pytest-xdist worker gets it too), or SIGKILL to the group.
+process, or to its whole process group as a terminal's Ctrl-C and a CI cancel do, so each
+pytest-xdist worker of a ``--jobs 2`` run gets it too), or SIGKILL to the group.
 Afterwards:
 
 * no token is recorded ``pass`` unless every procedure of the profile passed for it;
@@ -83,11 +83,12 @@ class Case:
 
 
 def _cases(seed: int) -> list[Case]:
-    """22 SIGINT/SIGTERM (8 of them with --jobs 2) and 10 SIGKILL (4 with --jobs 2)."""
+    """22 SIGINT/SIGTERM (10 of them with --jobs 2) and 10 SIGKILL (4 with --jobs 2)."""
     rng = random.Random(seed)
     plan: list[tuple[signal.Signals, int, bool]] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
-        plan += [(sig, 1, False)] * 5 + [(sig, 1, True)] * 2 + [(sig, 2, True)] * 4
+        plan += [(sig, 1, False)] * 4 + [(sig, 1, True)] * 2 + [(sig, 2, True)] * 4
+        plan += [(sig, 2, False)]  # to the controller alone: it passes the stop on
     plan += [(signal.SIGKILL, 1, True)] * 6 + [(signal.SIGKILL, 2, True)] * 4
     rng.shuffle(plan)
     # One kill in four lands while the command is starting (no records yet); the others are
