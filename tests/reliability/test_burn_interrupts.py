@@ -164,3 +164,16 @@ def test_a_process_installed_once_ignores_the_signals_after_the_first() -> None:
             _signal_self(signal.SIGTERM)
         with pytest.raises(interrupts.Interrupted):
             _signal_self(signal.SIGINT)
+
+
+def test_at_the_very_end_a_held_signal_is_reported_not_raised() -> None:
+    """The last outputs and rig closing run under ``deferred(then_stop=False)``: every such
+    block (each a hook that must run) ends, and the exit status still learns the signal."""
+    ended = []
+    with interrupts.installed():
+        with interrupts.deferred(then_stop=False):
+            _signal_self(signal.SIGTERM)
+            ended.append("outputs")
+        ended.append("after")
+        assert interrupts.received() == signal.SIGTERM
+    assert ended == ["outputs", "after"]

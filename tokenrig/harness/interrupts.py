@@ -131,8 +131,13 @@ def note(signum: int) -> None:
 
 
 @contextlib.contextmanager
-def deferred() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM/SIGHUP until the block ends, then stop."""
+def deferred(*, then_stop: bool = True) -> Iterator[None]:
+    """Hold SIGINT/SIGTERM/SIGHUP until the block ends, then stop.
+
+    ``then_stop=False``: for blocks at the very end of a run (writing its last outputs,
+    closing rigs), where there is nothing left to stop; a signal held there is dropped after
+    the block, still reported by :func:`received` (the exit status says it), instead of
+    raising through hooks that must all run."""
     _State.depth += 1
     try:
         yield
@@ -140,4 +145,5 @@ def deferred() -> Iterator[None]:
         _State.depth -= 1
         if _State.depth == 0 and _State.pending is not None:
             signum, _State.pending = _State.pending, None
-            raise Interrupted(signum)
+            if then_stop:
+                raise Interrupted(signum)
