@@ -49,7 +49,11 @@ from typing import Any
 import jsonschema
 import pytest
 
+from tokenrig.harness.clock import SYSTEM_CLOCK
 from tokenrig.harness.rigs.lock import RigLock, pid_alive
+from tokenrig.harness.sim.factory import make_sim_firmware
+from tokenrig.harness.sim.rig_server import SimRig
+from tokenrig.harness.sim.rig_serving import PtyRigServer
 
 pytestmark = pytest.mark.slow
 
@@ -413,3 +417,47 @@ def test_the_matrix_kills_runs_in_every_phase(matrix: dict[str, Outcome]) -> Non
     running = [o for o in hard if not o.exited_first and _status(o) == "running"]
     assert len(interrupted) >= 5, [(o.case.id, _status(o)) for o in soft]
     assert len(running) >= 3, [(o.case.id, _status(o)) for o in hard]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_the_next_qualify_on_the_same_rig_runs_after_a_killed_one(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    """A rig outside the run (served by this test on a pty, as a real rig on a tty): a qualify
+    killed mid-run, then another qualify of the same rig runs to ``complete``, PASS. After
+    SIGTERM the lock was released; after SIGKILL the second run takes the stale lock over."""
+    firmware = make_sim_firmware("C302", clock=SYSTEM_CLOCK)
+    with PtyRigServer(SimRig([firmware], clock=SYSTEM_CLOCK)) as server:
+        rig = tmp_path / "rig.toml"
+        rig.write_text(f'name = "bench"\nurl = "{server.path}"\n', encoding="utf-8")
+        profile = tmp_path / "profile.toml"
+        listed = ", ".join(f'"{p}"' for p in PROCEDURES)
+        profile.write_text(f'name = "kill"\nprocedures = [{listed}]\n', encoding="utf-8")
+        env = {**os.environ, "TOKENRIG_LOCK_DIR": str(tmp_path / "locks"), "COLUMNS": "120"}
+
+        def qualify(out: str) -> subprocess.Popen[bytes]:
+            argv = [sys.executable, "-c", WRAPPER, "qualify", "--rig", str(rig)]
+            argv += ["--profile", str(profile), "--out", str(tmp_path / out)]
+            return subprocess.Popen(
+                argv, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
+
+        first = qualify("first")
+        assert _wait_for_start(first, tmp_path / "first", time.monotonic()) is not None
+        first.send_signal(sig)
+        first.wait(timeout=RUN_TIMEOUT)
+        assert first.returncode == (128 + sig if sig is not signal.SIGKILL else -sig)
+        first_records = _records(tmp_path / "first")
+        assert first_records is not None
+        assert first_records["run"]["status"] == (
+            "running" if sig is signal.SIGKILL else "interrupted"
+        )
+        assert [t["verdict"] for t in first_records["tokens"]] == ["incomplete"]
+        second = qualify("second")
+        _, err = second.communicate(timeout=RUN_TIMEOUT)
+    assert second.returncode == 0, err.decode(errors="replace")
+    second_records = _records(tmp_path / "second")
+    assert second_records is not None
+    assert second_records["run"]["status"] == "complete"
+    assert [t["verdict"] for t in second_records["tokens"]] == ["pass"]
+    assert list((tmp_path / "locks").glob("*.lock")) == []
