@@ -50,6 +50,8 @@ import jsonschema
 import pytest
 
 from tokenrig.harness.clock import SYSTEM_CLOCK
+from tokenrig.harness.qualify.verdict import summary_line
+from tokenrig.harness.reports.tables import read_records_json
 from tokenrig.harness.rigs.lock import RigLock, pid_alive
 from tokenrig.harness.sim.factory import make_sim_firmware
 from tokenrig.harness.sim.rig_server import SimRig
@@ -328,6 +330,9 @@ def _check_outputs(outcome: Outcome) -> None:
     jsonschema.Draft202012Validator(_schema()).validate(data)
     status = data["run"]["status"]
     _check_tokens(data, where)
+    # What `tokenrig report DIR` (and the CLI) would say, derived again from the records.
+    said = summary_line(read_records_json(out / "records.json"))
+    assert said.startswith("INCOMPLETE") or status == "complete", where
     if outcome.exited_first:
         assert status == "complete", where
     elif outcome.case.sig is signal.SIGKILL:
