@@ -2,7 +2,8 @@
 
 Each sub-command lives in its own module exposing ``register(subparsers)``; the module sets
 ``func`` on its parser, which receives the parsed arguments and returns the exit status.
-Exit statuses: 0 success, 1 a verdict or lookup failed, 2 usage or configuration error,
+Exit statuses: 0 success, 1 a verdict or lookup failed, 2 usage or configuration error
+(bad input, a rig or reader that cannot be opened, is busy or lacks the slot asked for),
 128 + the signal when stopped by one (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP). The signal handlers
 (tokenrig.harness.interrupts) go in before the sub-commands are even imported, so a stop at any
 moment, in any sub-command, unwinds through its ``finally`` blocks (a rig lock is released, a

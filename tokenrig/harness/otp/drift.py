@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tokenrig.harness.otp.line_fit import LineFitError, weighted_line
 from tokenrig.harness.otp.offset import MeasurementError, OffsetEstimate
 from tokenrig.harness.otp.window import WindowPolicy
 
@@ -58,34 +59,28 @@ class DriftEstimate:
 
 
 def estimate_drift(samples: Sequence[OffsetEstimate]) -> DriftEstimate:
-    """Fit a line to clock offsets over time; the slope in ppm is the drift."""
+    """Fit a line to clock offsets over time; the slope in ppm is the drift.
+
+    An offset sample carries a half-width (uniform), so its sigma is that over sqrt(3). Three
+    or more samples go through :func:`fit_drift_weighted` (one fit for every soak); two
+    samples determine the line exactly and carry only their own sigmas.
+    """
     if len(samples) < 2:
         raise MeasurementError(f"drift needs at least 2 offset samples, got {len(samples)}")
-    times = [s.host_time for s in samples]
-    offsets = [s.offset for s in samples]
-    n = len(samples)
-    mean_t = math.fsum(times) / n
-    mean_y = math.fsum(offsets) / n
-    dts = [t - mean_t for t in times]
-    sxx = math.fsum(d * d for d in dts)
-    if sxx <= 0:
+    points = [(s.host_time, s.offset, s.uncertainty * _UNIFORM_SIGMA) for s in samples]
+    if len(points) >= 3:
+        return fit_drift_weighted(points)
+    (t0, y0, s0), (t1, y1, s1) = sorted(points)
+    if t1 <= t0:
         raise MeasurementError("drift needs offset samples taken at different times")
-    slope = math.fsum(d * (y - mean_y) for d, y in zip(dts, offsets, strict=True)) / sxx
-    var_measured = math.fsum(
-        (d * s.uncertainty * _UNIFORM_SIGMA) ** 2 for d, s in zip(dts, samples, strict=True)
-    ) / (sxx * sxx)
-    var_scatter = 0.0
-    if n > 2:
-        residuals = (y - mean_y - slope * d for d, y in zip(dts, offsets, strict=True))
-        var_scatter = math.fsum(r * r for r in residuals) / (n - 2) / sxx
-    end = max(times)
+    slope = (y1 - y0) / (t1 - t0)
     return DriftEstimate(
         ppm=slope * 1e6,
-        uncertainty_ppm=math.sqrt(max(var_measured, var_scatter)) * 1e6,
-        offset=mean_y + slope * (end - mean_t),
-        reference_time=end,
-        span=end - min(times),
-        samples=n,
+        uncertainty_ppm=math.hypot(s0, s1) / (t1 - t0) * 1e6,
+        offset=y1,
+        reference_time=t1,
+        span=t1 - t0,
+        samples=2,
     )
 
 
@@ -93,30 +88,19 @@ def fit_drift_weighted(points: Sequence[tuple[float, float, float]]) -> DriftEst
     """Weighted least-squares drift from (host time, offset, 1-sigma) points.
 
     The slope's standard error is from the stated sigmas, scaled up by sqrt(chi^2/(n-2)) when
-    the points scatter more than their sigmas say (never down), so a noisy link cannot make the
-    error bar smaller than what the data shows.
+    the points scatter more than their sigmas say (never down; :mod:`.line_fit`).
     """
     if len(points) < 3:
         raise MeasurementError(f"a weighted drift needs at least 3 points, got {len(points)}")
-    ws = [1 / max(s, 1e-9) ** 2 for _, _, s in points]
-    sw = math.fsum(ws)
-    mt = math.fsum(w * t for w, (t, _, _) in zip(ws, points, strict=True)) / sw
-    my = math.fsum(w * y for w, (_, y, _) in zip(ws, points, strict=True)) / sw
-    sxx = math.fsum(w * (t - mt) ** 2 for w, (t, _, _) in zip(ws, points, strict=True))
-    if sxx <= 0:
-        raise MeasurementError("drift needs offset samples taken at different times")
-    slope = math.fsum(
-        w * (t - mt) * (y - my) for w, (t, y, _) in zip(ws, points, strict=True)
-    ) / sxx
-    chi2 = math.fsum(
-        w * (y - my - slope * (t - mt)) ** 2 for w, (t, y, _) in zip(ws, points, strict=True)
-    )
-    scale = max(1.0, chi2 / (len(points) - 2))
+    try:
+        line = weighted_line(points)
+    except LineFitError:
+        raise MeasurementError("drift needs offset samples taken at different times") from None
     end = max(t for t, _, _ in points)
     return DriftEstimate(
-        ppm=slope * 1e6,
-        uncertainty_ppm=math.sqrt(scale / sxx) * 1e6,
-        offset=my + slope * (end - mt),
+        ppm=line.slope * 1e6,
+        uncertainty_ppm=line.slope_sigma * 1e6,
+        offset=line.at(end),
         reference_time=end,
         span=end - min(t for t, _, _ in points),
         samples=len(points),

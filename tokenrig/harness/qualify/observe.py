@@ -14,8 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from tokenrig.harness.otp.hotp import Algorithm, hotp, time_step
-from tokenrig.harness.otp.offset import MeasurementError, Observation, estimate_clock_offset
-from tokenrig.harness.qualify.context import ProcedureContext, Sync
+from tokenrig.harness.otp.offset import (
+    MeasurementError,
+    Observation,
+    OffsetEstimate,
+    estimate_clock_offset,
+)
+from tokenrig.harness.qualify.context import ProcedureContext, SoakStart, Sync
 from tokenrig.harness.qualify.diagnose import Burned, expected_codes, explain
 from tokenrig.harness.secrets import Secret
 from tokenrig.harness.tokens.base import BurnRequest, DisplayReading
@@ -283,13 +288,26 @@ def observe_offset(
     )
 
 
+def next_boundary(sync: Sync, offset: float, unc: float, after: float) -> tuple[float, int]:
+    """``(host time, token time)`` of the first step boundary whose window (the prediction
+    from ``offset`` ± ``unc`` seconds) opens after host time ``after``: what both a single
+    offset measurement and every watch of the soak aim at."""
+    period = sync.burned.period
+    token_then = sync.token_time(after) + offset
+    boundary_token = (math.floor((token_then + unc) / period) + 1) * period
+    return sync.host_time(boundary_token - offset), boundary_token
+
+
+def soak_start(sync: Sync, obs: OffsetObservation) -> SoakStart:
+    """Where a real-time soak continues from: ``sync`` and the offset seen right after it,
+    weighed by its display timing alone (the sync's doubt is common to every point of the
+    soak and cancels in the slope)."""
+    return SoakStart(sync, OffsetEstimate(obs.host_time, obs.offset, obs.timing))
+
+
 def _fine_watch(ctx: ProcedureContext, sync: Sync, offset: float, unc: float) -> Change | None:
     """Watch the next boundary predicted by ``offset`` (±``unc``) at the fine cadence."""
-    period = sync.burned.period
-    now = ctx.clock.now()
-    token_now = sync.token_time(now) + offset
-    boundary_token = (math.floor((token_now + unc) / period) + 1) * period
-    boundary_host = sync.host_time(boundary_token - offset)
+    boundary_host, _ = next_boundary(sync, offset, unc, ctx.clock.now())
     start = boundary_host - unc - ctx.timing.fine
     ctx.clock.sleep(start - ctx.clock.now())
     return watch_for_change(ctx, until=boundary_host + unc + ctx.timing.fine, poll=ctx.timing.fine)

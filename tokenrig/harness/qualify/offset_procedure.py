@@ -10,10 +10,9 @@ straddles a limit, the token is synced again and measured again, and a doubt tha
 
 from __future__ import annotations
 
-from tokenrig.harness.otp.offset import OffsetEstimate
-from tokenrig.harness.qualify import observe
+from tokenrig.harness.qualify import observe, soak
 from tokenrig.harness.qualify import uncertainty as doubt
-from tokenrig.harness.qualify.context import ProcedureContext, SoakStart, Sync
+from tokenrig.harness.qualify.context import ProcedureContext, Sync
 from tokenrig.harness.qualify.measurement import Outcome
 from tokenrig.harness.tokens.base import Unsupported
 from tokenrig.harness.tokens.nfc_token import measure_clock_offset
@@ -23,6 +22,8 @@ OFFSET_TRIES = 3  # syncs and display timings per clock_offset before a doubt is
 
 def clock_offset(ctx: ProcedureContext) -> None:
     """Clock right after a sync: from the moment the display changes, and over NFC if readable."""
+    if not ctx.virtual_time:
+        soak.enlist(ctx)  # the drift soak of this token's rig continues from this sync
     sync = observe.burn_slot_seed(ctx, before_boundary=True)
     try:
         sync, obs = _precise_offset(ctx, sync)
@@ -52,9 +53,7 @@ def clock_offset(ctx: ProcedureContext) -> None:
 
 def _judge_offset(ctx: ProcedureContext, sync: Sync, obs: observe.OffsetObservation) -> None:
     ctx.record.offset_series[:] = [(0.0, obs.offset)]
-    # The soak fits a slope: the sync's doubt is common to all its points and cancels there.
-    timing = obs.resolution - obs.sync_uncertainty
-    ctx.soak_start = SoakStart(sync, OffsetEstimate(obs.host_time, obs.offset, timing))
+    ctx.soak_start = observe.soak_start(sync, obs)
     limit = ctx.profile.limits_for("clock.offset_resolution").high
     if limit is not None and obs.resolution > limit:
         # The harness could not time the display finely enough (slow round trips): that

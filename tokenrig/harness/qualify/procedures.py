@@ -9,7 +9,6 @@ turns a procedure's failures into a failed test, a bench script can print them i
 
 from __future__ import annotations
 
-import math
 import secrets
 from collections.abc import Callable
 
@@ -17,9 +16,9 @@ from tokenrig.harness.otp.drift import estimate_drift
 from tokenrig.harness.otp.hotp import Algorithm, step_start
 from tokenrig.harness.otp.offset import OffsetEstimate
 from tokenrig.harness.otp.window import PRESETS
-from tokenrig.harness.qualify import observe
+from tokenrig.harness.qualify import observe, soak
 from tokenrig.harness.qualify.catalogue import definition
-from tokenrig.harness.qualify.context import ProcedureContext, SoakStart, Sync
+from tokenrig.harness.qualify.context import ProcedureContext, Sync
 from tokenrig.harness.qualify.digit_counts import digit_counts
 from tokenrig.harness.qualify.offset_procedure import OFFSET_TRIES as OFFSET_TRIES
 from tokenrig.harness.qualify.offset_procedure import clock_offset as clock_offset
@@ -135,22 +134,32 @@ def step_boundary(ctx: ProcedureContext) -> None:
 def drift(ctx: ProcedureContext) -> None:
     """Offsets over a soak, a least-squares drift, and the days until the verifier's window.
 
-    In virtual time the soak runs here, samples spread over it. In real time it continues
-    from the sync ``clock_offset`` left (the suite runs each procedure for every token before
-    the next procedure, so all tokens of a rig soak at once and a batch takes the soak once,
-    not once per token) and ends with one more timed display change.
+    In virtual time the soak runs here, samples spread over it. In real time every token of
+    the rig soaks at once (:mod:`tokenrig.harness.qualify.soak`: every step boundary, timed on
+    the rig), from the sync ``clock_offset`` left; the first token's ``drift`` runs it, the
+    others' take their share of it (the suite runs each procedure for every token before the
+    next procedure).
     """
-    try:
-        if ctx.virtual_time:
+    if ctx.virtual_time:
+        try:
             sync, samples = _soak_spread(ctx)
-        else:
-            sync, samples = _soak_continued(ctx)
-    except observe.ObservationError as exc:
-        ctx.find(f"drift cannot be measured: {exc}")
-        return
-    start = samples[0].host_time
-    ctx.record.offset_series[:] = [((x.host_time - start) / 86400, x.offset) for x in samples]
-    fit = estimate_drift(samples)
+        except observe.ObservationError as exc:
+            ctx.find(f"drift cannot be measured: {exc}")
+            return
+        fit = estimate_drift(samples)
+        points = [(x.host_time, x.offset) for x in samples]
+        period = sync.burned.period
+    else:
+        outcome = soak.result_for(ctx)
+        ctx.record.procedures["soak_temperature"] = outcome.temperature
+        if outcome.fit is None:
+            ctx.find(f"drift cannot be measured: {outcome.error}")
+            return
+        fit = outcome.fit
+        points = [(t, y) for t, y, _ in outcome.points]
+        period = ctx.seed.period
+    start = points[0][0]
+    ctx.record.offset_series[:] = [((t - start) / 86400, y) for t, y in points]
     m = ctx.measure_uncertain(
         "drift.ppm", fit.ppm, fit.uncertainty_ppm, cause="one standard error of the fit"
     )
@@ -161,9 +170,7 @@ def drift(ctx: ProcedureContext) -> None:
             f"beyond the {_limits_text(ctx, 'drift.ppm')} limit"
         )
     # From the sync, with the drift one standard error on the pessimistic side.
-    days = fit.days_until_outside(
-        PRESETS[ctx.profile.verifier], sync.burned.period, at=samples[0].host_time, sigmas=1.0
-    )
+    days = fit.days_until_outside(PRESETS[ctx.profile.verifier], period, at=start, sigmas=1.0)
     m = ctx.measure("window.days_in_window", min(days, MAX_DAYS))
     if m.outcome.value == "fail":
         ctx.find(
@@ -188,24 +195,6 @@ def _soak_spread(ctx: ProcedureContext) -> tuple[Sync, list[OffsetEstimate]]:
         samples.append(OffsetEstimate(obs.host_time, obs.offset, obs.timing))
         prior = obs.offset
     return sync, samples
-
-
-def _soak_continued(ctx: ProcedureContext) -> tuple[Sync, list[OffsetEstimate]]:
-    begun = ctx.soak_start
-    if begun is None:  # clock_offset did not run (or could not measure): start here
-        sync = observe.burn_slot_seed(ctx, before_boundary=True)
-        obs = observe.observe_offset(ctx, sync, prior=0.0, prior_unc=ctx.timing.lead / 2)
-        begun = SoakStart(sync, OffsetEstimate(obs.host_time, obs.offset, obs.timing))
-    first = begun.offset
-    # Whole periods: the first sample was a display change, so the end is one too, and the
-    # last watch starts just before it instead of waiting up to a step for the next.
-    period = begun.sync.burned.period
-    duration = math.ceil(ctx.profile.soak.real / period) * period
-    ctx.clock.sleep(first.host_time + duration - 2.0 - ctx.clock.now())
-    obs = observe.observe_offset(
-        ctx, begun.sync, prior=first.offset, prior_unc=500e-6 * duration + 0.1
-    )
-    return begun.sync, [first, OffsetEstimate(obs.host_time, obs.offset, obs.timing)]
 
 
 def _limits_text(ctx: ProcedureContext, name: str) -> str:

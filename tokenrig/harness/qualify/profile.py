@@ -8,6 +8,7 @@ quietly leaving a measurement judged by the defaults.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ PROCEDURES: tuple[str, ...] = (
 
 BUILTIN_PROFILES = ("qa", "vendor")
 _TOP_KEYS = {"name", "description", "procedures", "burn_configs", "verifier", "soak", "limits"}
-_SOAK_KEYS = {"virtual", "real", "samples"}
+_SOAK_KEYS = {"virtual", "real", "samples", "until_uncertainty"}
 _LIMIT_KEYS = {"low", "high", "marginal"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -58,8 +59,10 @@ class Soak:
     """How long the drift soak lasts: virtual seconds in simulation, real ones on hardware."""
 
     virtual: float = 30 * 86400.0
-    real: float = 300.0
+    real: float = 300.0  # in real time the most the soak takes
     samples: int = 7
+    # ppm (1 sigma): a real-time soak ends as soon as every token's drift is known this well
+    until_uncertainty: float | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class Profile:
                 "virtual_s": self.soak.virtual,
                 "real_s": self.soak.real,
                 "samples": self.soak.samples,
+                "until_uncertainty_ppm": self.soak.until_uncertainty,
             },
             "limits": {
                 name: {
@@ -105,16 +109,20 @@ class Profile:
         }
 
 
+MAX_DURATION = 366 * 86400.0  # a year: past any soak, short of an overflow in time arithmetic
+
+
 def parse_duration(text: object, source: str, key: str) -> float:
     """``"30d"``, ``"5m"``, ``"90s"``, ``"12h"`` or a number of seconds, in seconds."""
-    if isinstance(text, int | float) and not isinstance(text, bool) and text > 0:
-        return float(text)
+    number = isinstance(text, int | float) and not isinstance(text, bool)
+    if number and 0 < text <= MAX_DURATION:  # type: ignore[operator]  # refuses nan and inf
+        return float(text)  # type: ignore[arg-type]
     if isinstance(text, str) and (match := _DURATION.match(text)):
         value = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        if value > 0:
+        if 0 < value <= MAX_DURATION:
             return value
     raise ProfileError(
-        source, key, f"expected a duration such as '30d', '5m' or '90s', got {text!r}"
+        source, key, f"expected a duration up to 366d such as '30d', '5m' or '90s', got {text!r}"
     )
 
 
@@ -196,10 +204,18 @@ def _soak(data: object, source: str) -> Soak:
     samples = data.get("samples", default.samples)
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 3:
         raise ProfileError(source, "soak.samples", f"expected an integer >= 3, got {samples!r}")
+    until = data.get("until_uncertainty")
+    if until is not None and (
+        isinstance(until, bool) or not isinstance(until, int | float) or until <= 0
+    ):
+        raise ProfileError(
+            source, "soak.until_uncertainty", f"expected a positive number of ppm, got {until!r}"
+        )
     return Soak(
         virtual=parse_duration(data.get("virtual", default.virtual), source, "soak.virtual"),
         real=parse_duration(data.get("real", default.real), source, "soak.real"),
         samples=samples,
+        until_uncertainty=None if until is None else float(until),
     )
 
 
@@ -220,10 +236,12 @@ def _limits(data: object, source: str) -> dict[str, Limits]:
         for field_name in ("low", "high", "marginal"):
             value = spec.get(field_name)
             if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int | float)
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)  # TOML's nan/inf: no limit compares with them
             ):
                 raise ProfileError(
-                    source, f"{key}.{field_name}", f"expected a number, got {value!r}"
+                    source, f"{key}.{field_name}", f"expected a finite number, got {value!r}"
                 )
             values[field_name] = None if value is None else float(value)
         low, high = values["low"], values["high"]

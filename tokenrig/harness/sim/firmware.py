@@ -83,6 +83,7 @@ class _Profile:
 class _DisplayState:
     profile: int
     off_at: float  # host time at which the display switches off
+    on_at: float  # host time of the press that lit it
     frozen_code: str | None  # display_not_updating: the code latched at the press
 
 
@@ -283,9 +284,11 @@ class SimFirmware:
             frozen = None
             if "display_not_updating" in self._faults:
                 frozen = self._code(target)
+            now = self._clock.now()
             self._display = _DisplayState(
                 profile=profile,
-                off_at=self._clock.now() + target.config.display_timeout,
+                off_at=now + target.config.display_timeout,
+                on_at=now,
                 frozen_code=frozen,
             )
 
@@ -301,6 +304,26 @@ class SimFirmware:
             if state.frozen_code is not None:
                 return state.frozen_code
             return self._code(self._profiles[state.profile])
+
+    def shown_since(self) -> float | None:
+        """The host instant the display started showing what it shows now, or None if it is
+        off. A code is a function of the token's whole seconds, so a change happens exactly
+        when the clock ticks into its current second (or at the press that lit the display).
+        A real rig's display sampler stamps a change to its own timing resolution; this one
+        knows the instant exactly."""
+        with self._lock:
+            state = self._display
+            if state is None or self._clock.now() >= state.off_at:
+                return None
+            if state.frozen_code is not None:
+                return state.on_at
+            rtc = self._profiles[state.profile].rtc
+            return max(state.on_at, rtc.host_at(math.floor(rtc.now())))
+
+    def display_off_at(self) -> float | None:
+        """When a lit display will switch off (host time), None if it is off now."""
+        with self._lock:
+            return None if self._display is None else self._display.off_at
 
     def power_cycle(self) -> None:
         """Switch off and on: display off; seeds and configs persist (the RTC never stops)."""

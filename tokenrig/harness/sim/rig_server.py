@@ -220,15 +220,29 @@ class SimRig:
         timeout_ms = _int(args[1], "timeout_ms")
         if not 0 <= timeout_ms <= WATCH_MAX_MS:
             raise _Refusal(ErrorCode.BAD_ARGUMENT, f"timeout_ms 0..{WATCH_MAX_MS}")
+        arrived = self.clock.now()
         before = token.display()
-        deadline = self.clock.now() + timeout_ms / 1000
+        off_at = token.display_off_at()
+        deadline = arrived + timeout_ms / 1000
         self._cancel.clear()
         while self.clock.now() < deadline and not self._cancel.is_set():
             self.clock.sleep(WATCH_POLL_S)
             now_shown = token.display()
             if now_shown != before:
-                return (str(self.rig_ms()), _shown(now_shown), "CHANGED")
+                ms = self._change_ms(token.shown_since(), off_at, arrived)
+                return (str(ms), _shown(now_shown), "CHANGED")
         return (str(self.rig_ms()), _shown(token.display()), "TIMEOUT")
+
+    def _change_ms(self, since: float | None, off_at: float | None, arrived: float) -> int:
+        """``ms`` of a change: the instant the display changed, which the simulated token
+        knows exactly (a real rig stamps its display sampler's instant, §6). Polling only
+        decides *that* it changed. A display that went dark changed at its timeout; never
+        earlier than the request's arrival, nor later than now, so stamps stay monotonic."""
+        now = self.clock.now()
+        instant = since if since is not None else off_at
+        if instant is None or instant > now:
+            instant = now
+        return int((max(instant, arrived) - self._boot) * 1000)
 
     def _power(self, args: tuple[str, ...]) -> tuple[str, ...]:
         self._token(args, 1).power_cycle()

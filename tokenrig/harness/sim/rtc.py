@@ -46,6 +46,10 @@ class SimRtc:
         """The token's own time in seconds since the epoch (not wrapped to 32 bits)."""
         return self._value_at_set + (self._clock.now() - self._host_at_set) * self._rate
 
+    def host_at(self, value: float) -> float:
+        """The host instant at which this clock reads (or read) ``value``."""
+        return self._host_at_set + (value - self._value_at_set) / self._rate
+
     def set(self, value: float) -> None:
         """What a time sync does: the clock reads ``value`` now and keeps counting from there."""
         self._host_at_set = self._clock.now()

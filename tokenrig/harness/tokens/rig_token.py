@@ -1,16 +1,15 @@
 """A token in a slot of a serial rig, driven through the rig protocol.
 
 The rig stamps each display reading with its own millisecond counter; :class:`RigTimeMap` turns
-those stamps into host time from the exchanges with the shortest round trip (the NTP idea: the
-fastest exchange bounds the offset best). The token talks to the rig through the small
-:class:`RigLink` protocol, which :class:`tokenrig.harness.transports.rig_client.RigClient`
-satisfies, so
+those stamps into host time with a line fitted over every exchange of the run (offset and rate,
+:mod:`tokenrig.harness.tokens.time_fit`), whose uncertainty each mapped instant carries.
+The token talks to the rig through the small :class:`RigLink` protocol, which
+:class:`tokenrig.harness.transports.rig_client.RigClient` satisfies, so
 this module does not depend on the transport layer above it.
 """
 
 from __future__ import annotations
 
-import collections
 from typing import Protocol
 
 from tokenrig.harness import interrupts
@@ -26,8 +25,9 @@ from tokenrig.harness.tokens.base import (
     Unsupported,
 )
 from tokenrig.harness.tokens.models import ModelSpec
+from tokenrig.harness.tokens.time_fit import RIG_TICK_S, FittedTimeMap, TimeFit
 
-RIG_TICK_S = 0.001  # the rig's timestamp counts milliseconds
+__all__ = ["RIG_TICK_S", "RigLink", "RigTimeMap", "RigToken"]
 
 
 class Exchanged(Protocol):
@@ -55,22 +55,34 @@ class RigLink(Protocol):
 
 
 class RigTimeMap:
-    """Maps the rig's millisecond stamps to host seconds from the best recent exchanges."""
+    """Maps the rig's millisecond stamps to host seconds: one fitted line per rig, fed by every
+    ``DISP?``-like exchange of every slot. A ``WATCH?`` answer is stamped at the change, inside
+    a round trip as long as the watch: it feeds the map only when nothing else has yet (the
+    stall rule drops it from the fit as soon as short exchanges are there)."""
 
-    def __init__(self, keep: int = 16) -> None:
-        self._samples: collections.deque[tuple[float, float]] = collections.deque(maxlen=keep)
+    def __init__(self) -> None:
+        self.fitted = FittedTimeMap()
         self.stamps = rig_answers.MonotonicStamps()  # one counter per rig, whatever the slot
 
     def observe(self, rig_ms: int, sent_at: float, received_at: float) -> None:
         """Record that the rig's counter read ``rig_ms`` between ``sent_at`` and ``received_at``."""
-        half = (received_at - sent_at) / 2
-        self._samples.append((half, (sent_at + half) - rig_ms / 1000))
+        self.fitted.observe(rig_ms, sent_at, received_at)
+
+    @property
+    def exchanges(self) -> int:
+        """How many exchanges the map holds (not ``__len__``: an empty map is still a map)."""
+        return len(self.fitted)
 
     def to_host(self, rig_ms: int) -> float:
-        if not self._samples:
-            raise ValueError("no rig time sample observed yet")
-        _, offset = min(self._samples, key=lambda sample: sample[0])
-        return rig_ms / 1000 + offset
+        return self.fitted.to_host(rig_ms)
+
+    def sigma_at(self, rig_ms: int) -> float:
+        """One standard deviation of :meth:`to_host` at ``rig_ms`` (the fit's own error)."""
+        return self.fitted.sigma_at(rig_ms)
+
+    def final_fit(self) -> TimeFit:
+        """The map fitted over every exchange so far (a soak re-maps its stamps with it)."""
+        return self.fitted.refit()
 
 
 class RigToken:
@@ -111,6 +123,11 @@ class RigToken:
     @property
     def serial(self) -> str:
         return self._identity.serial
+
+    @property
+    def time_map(self) -> RigTimeMap:
+        """The rig's time map (shared by its slots): a soak re-maps its stamps at the end."""
+        return self._time_map
 
     @property
     def _where(self) -> str:
@@ -193,9 +210,13 @@ class RigToken:
         return self._reading("DISP?", self._call("DISP?", count=2))
 
     def watch_display(self, timeout: float) -> DisplayReading:
-        """Wait (on the rig) until the display changes or ``timeout`` seconds pass."""
+        """Wait (on the rig) until the display changes or ``timeout`` seconds pass.
+
+        The answer's stamp is the instant of the change (docs/rig-protocol.md §6), so the
+        reading's uncertainty is the stamp's tick and the time map's, not the wait.
+        """
         answer = self._call("WATCH?", round(timeout * 1000), timeout=timeout + 2.0, count=3)
-        reading = self._reading("WATCH?", answer)
+        reading = self._reading("WATCH?", answer, at_change=True)
         outcome = rig_answers.one_of(self._where, "WATCH?", answer.values, 2, _WATCH_OUTCOMES)
         reading.extra["watch"] = outcome.lower()
         return reading
@@ -207,18 +228,29 @@ class RigToken:
         """How many positions a reading may have: the configured digits, else the model's most."""
         return self._digits if self._digits is not None else max(self._spec.digits)
 
-    def _reading(self, command: str, answer: Exchanged) -> DisplayReading:
+    def _reading(
+        self, command: str, answer: Exchanged, *, at_change: bool = False
+    ) -> DisplayReading:
         values = answer.values
         rig_ms = rig_answers.rig_ms(self._where, command, values)
         shown = rig_answers.code(self._where, command, values, 1, positions=self._positions())
         self._time_map.stamps.check(self._where, command, values, rig_ms)
-        self._time_map.observe(rig_ms, answer.sent_at, answer.received_at)
+        if not at_change or self._time_map.exchanges == 0:
+            self._time_map.observe(rig_ms, answer.sent_at, answer.received_at)
+        # A stamp taken while answering: anywhere in the round trip. One taken at a change:
+        # exact to the rig's tick. Either way plus the 1 ms tick (it truncates) and the map's
+        # own error at that instant.
+        window = 0.0 if at_change else (answer.received_at - answer.sent_at) / 2
+        map_sigma = self._time_map.sigma_at(rig_ms)
         return DisplayReading(
             code=shown,
             host_time=self._time_map.to_host(rig_ms),
-            # Half the round trip, plus the rig stamp's 1 ms resolution (it truncates).
-            uncertainty=(answer.received_at - answer.sent_at) / 2 + RIG_TICK_S,
-            extra={"rig_ms": str(rig_ms), "slot": str(self.slot)},
+            uncertainty=window + RIG_TICK_S + map_sigma,
+            extra={
+                "rig_ms": str(rig_ms),
+                "slot": str(self.slot),
+                "map_sigma_s": f"{map_sigma:.6f}",
+            },
         )
 
 
