@@ -49,10 +49,13 @@ class _State:
     pending: int | None = None
     received: int | None = None
     installs = 0
+    once = False  # ignore signals after the first (a process with no user: an xdist worker)
     previous: dict[int, Any] = {}  # noqa: RUF012 (one process-wide state, never instanced)
 
 
 def _handler(signum: int, frame: FrameType | None) -> None:
+    if _State.once and _State.received is not None:
+        return  # this process is already stopping at a safe point: let it finish that
     if _State.received is None:
         _State.received = signum
     if _State.depth > 0:
@@ -61,14 +64,19 @@ def _handler(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 
-def install() -> bool:
+def install(*, once: bool = False) -> bool:
     """Handle the three signals (nested calls count; only the main thread can). False when
-    not on the main thread, where signals cannot be handled at all."""
+    not on the main thread, where signals cannot be handled at all.
+
+    ``once``: after the first signal, ignore the others. For a process that is signalled
+    twice by design (an xdist worker gets its process group's signal and its controller's
+    forwarded one), so the second never cuts its orderly stop short."""
     if threading.current_thread() is not threading.main_thread():
         return False
     if _State.installs == 0:
         _State.received = None
         _State.pending = None
+        _State.once = once
         for sig in SIGNALS:
             current = signal.getsignal(sig)
             _State.previous[sig] = current
@@ -87,11 +95,23 @@ def uninstall() -> None:
         for sig, previous in _State.previous.items():
             signal.signal(sig, previous if previous is not None else signal.SIG_DFL)
         _State.previous = {}
+        _State.once = False
 
 
 @contextlib.contextmanager
 def installed() -> Iterator[None]:
     ok = install()
+    try:
+        yield
+    finally:
+        if ok:
+            uninstall()
+
+
+@contextlib.contextmanager
+def installed_once() -> Iterator[None]:
+    """:func:`installed` with ``once``: signals after the first are ignored."""
+    ok = install(once=True)
     try:
         yield
     finally:
@@ -111,8 +131,13 @@ def note(signum: int) -> None:
 
 
 @contextlib.contextmanager
-def deferred() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM/SIGHUP until the block ends, then stop."""
+def deferred(*, then_stop: bool = True) -> Iterator[None]:
+    """Hold SIGINT/SIGTERM/SIGHUP until the block ends, then stop.
+
+    ``then_stop=False``: for blocks at the very end of a run (writing its last outputs,
+    closing rigs), where there is nothing left to stop; a signal held there is dropped after
+    the block, still reported by :func:`received` (the exit status says it), instead of
+    raising through hooks that must all run."""
     _State.depth += 1
     try:
         yield
@@ -120,4 +145,5 @@ def deferred() -> Iterator[None]:
         _State.depth -= 1
         if _State.depth == 0 and _State.pending is not None:
             signum, _State.pending = _State.pending, None
-            raise Interrupted(signum)
+            if then_stop:
+                raise Interrupted(signum)

@@ -3,7 +3,11 @@
 Each sub-command lives in its own module exposing ``register(subparsers)``; the module sets
 ``func`` on its parser, which receives the parsed arguments and returns the exit status.
 Exit statuses: 0 success, 1 a verdict or lookup failed, 2 usage or configuration error
-(bad input, a rig or reader that cannot be opened, is busy or lacks the slot asked for).
+(bad input, a rig or reader that cannot be opened, is busy or lacks the slot asked for),
+128 + the signal when stopped by one (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP). The signal handlers
+(tokenrig.harness.interrupts) go in before the sub-commands are even imported, so a stop at any
+moment, in any sub-command, unwinds through its ``finally`` blocks (a rig lock is released, a
+burn finishes its seed write) and ends with one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
-from tokenrig.harness import __version__
+from tokenrig.harness import __version__, interrupts
 from tokenrig.harness.transports.rig_protocol import PROTOCOL_VERSION
 
 # One line per sub-command module (tokenrig.harness.cli.<name>), in the order `--help` lists them.
@@ -58,17 +62,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    func: Callable[[argparse.Namespace], int] = args.func
-    try:
-        return func(args)
-    except UsageError as exc:
-        print(f"tokenrig {args.command}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt as exc:  # SIGTERM/SIGHUP too, where a command installs interrupts
-        print(f"tokenrig {args.command}: {exc or 'interrupted'}", file=sys.stderr)
-        return 128 + int(getattr(exc, "signum", signal.SIGINT))
+    with interrupts.installed():
+        command = "tokenrig"
+        try:
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            command = f"tokenrig {args.command}"
+            func: Callable[[argparse.Namespace], int] = args.func
+            return func(args)
+        except UsageError as exc:
+            print(f"{command}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt as exc:
+            signum = getattr(exc, "signum", signal.SIGINT)
+            print(f"{command}: interrupted by {interrupts.signal_name(signum)}", file=sys.stderr)
+            return interrupts.exit_status(signum)
 
 
 if __name__ == "__main__":

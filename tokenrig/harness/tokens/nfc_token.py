@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from tokenrig.harness import interrupts
 from tokenrig.harness.clock import SYSTEM_CLOCK, Clock
 from tokenrig.harness.otp.hotp import Algorithm
 from tokenrig.harness.secrets import Secret
@@ -168,17 +169,20 @@ class NfcToken:
         config = _LastConfig(
             request.algorithm, request.period, request.display_timeout, request.digits
         )
-        try:
-            self._write_config(utc, profile, config, erase_expected=True)
-        except InfrastructureError as exc:
-            if self._spec.restricted_sync:
-                raise self._config_write_interrupted(profile, exc) from exc
-            raise
-        try:
-            self._programmer.write_seed(request.secret, profile=profile)
-        except TokenError as exc:
-            raise self._seed_write_failed(profile, exc) from exc
-        self._seed_status[profile] = SeedStatus.BURNED
+        # A stop request (Ctrl-C, SIGTERM) waits until the seed write has ended: never a token
+        # left between its config write and its seed write by the harness's own choice.
+        with interrupts.deferred():
+            try:
+                self._write_config(utc, profile, config, erase_expected=True)
+            except InfrastructureError as exc:
+                if self._spec.restricted_sync:
+                    raise self._config_write_interrupted(profile, exc) from exc
+                raise
+            try:
+                self._programmer.write_seed(request.secret, profile=profile)
+            except TokenError as exc:
+                raise self._seed_write_failed(profile, exc) from exc
+            self._seed_status[profile] = SeedStatus.BURNED
         log.info("%s: burned profile %d (%s)", self.where, profile, request.secret.fingerprint)
 
     def set_clock(self, unix_time: int, *, profile: int = 0) -> SeedState:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from tokenrig.harness import interrupts
 from tokenrig.harness.clock import Clock
 from tokenrig.harness.secrets import SecretText
 from tokenrig.harness.tokens import rig_answers
@@ -159,6 +160,12 @@ class RigToken:
         if utc is None:
             utc = int(self.link.clock.now())
         self.clock_written = None
+        # A stop request (Ctrl-C, SIGTERM) waits until the seed write has ended: on a
+        # restricted-sync model the gap between the two is a token holding no seed.
+        with interrupts.deferred():
+            self._conf_then_seed(request, utc)
+
+    def _conf_then_seed(self, request: BurnRequest, utc: int) -> None:
         configured = self._call(
             "CONF",
             request.profile,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from tokenrig.harness import interrupts
 from tokenrig.harness.clock import Clock
 from tokenrig.harness.otp.hotp import Algorithm
 from tokenrig.harness.tokens.base import (
@@ -99,15 +100,16 @@ class SimToken:
         fw = self._firmware
         utc = request.clock_time if request.clock_time is not None else int(fw.clock.now())
         try:
-            fw.write_config(
-                utc=utc,
-                algorithm=request.algorithm,
-                period=request.period,
-                display_timeout=request.display_timeout,
-                digits=request.digits,
-                profile=request.profile,
-            )
-            fw.write_seed(request.secret.reveal(), profile=request.profile)
+            with interrupts.deferred():  # a stop request waits for the seed write
+                fw.write_config(
+                    utc=utc,
+                    algorithm=request.algorithm,
+                    period=request.period,
+                    display_timeout=request.display_timeout,
+                    digits=request.digits,
+                    profile=request.profile,
+                )
+                fw.write_seed(request.secret.reveal(), profile=request.profile)
         except TokenError as exc:  # firmware refusal: its message names the field, never the seed
             raise TokenError(f"simulated token {self.identity.serial}: burn: {exc}") from None
 
