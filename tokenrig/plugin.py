@@ -20,6 +20,7 @@ pytest_plugins = [
     "tokenrig.fixtures.tokens",
     "tokenrig.fixtures.records",
     "tokenrig.fixtures.qualification",
+    "tokenrig.fixtures.redaction",
 ]
 
 MARKERS = (

@@ -46,7 +46,7 @@ from tokenrig.harness.jumpcloud.objects import (  # one vocabulary for client an
     MfaStatus,
     UserState,
 )
-from tokenrig.harness.secrets import Secret, SecretText
+from tokenrig.harness.secrets import SECRET, Secret, SecretText, redacted
 
 DEFAULT_ENROLLMENT_DAYS = 7
 """Grace period for TOTP enrollment when neither exclusionDays nor exclusionUntil is given
@@ -78,15 +78,16 @@ class MailKind(StrEnum):
     MFA_ENABLED = "mfa_enabled"  # "MFA Now Enabled on your JumpCloud Account"
 
 
+@redacted
 @dataclass(frozen=True)
 class MailMessage:
     """One mail the emulator "sent"; read back through ``/__emulator__/outbox``."""
 
     to: str
     subject: str
-    body: str
+    body: str = field(metadata=SECRET)
     kind: MailKind
-    links: tuple[str, ...] = ()
+    links: tuple[str, ...] = field(default=(), metadata=SECRET)  # carry one-time tokens
     user_id: str | None = None
     org_id: str | None = None
     sent_at: float = 0.0
@@ -199,6 +200,7 @@ def default_org_settings() -> dict[str, Any]:
     }
 
 
+@redacted
 @dataclass
 class SystemUser:
     """A V1 system user. Typed fields are the ones with behaviour; ``profile`` keeps every other
@@ -214,7 +216,7 @@ class SystemUser:
     firstname: str = ""
     lastname: str = ""
     alternate_email: str = ""
-    password_hash: str | None = None
+    password_hash: str | None = field(default=None, metadata=SECRET)
     password_date: float | None = None
     password_expired: bool = False
     account_locked: bool = False

@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from tokenrig.harness.jumpcloud.emulator.portal_totp import DEFAULT_SECRET_BYTES
 from tokenrig.harness.otp.verifier import TokenState
+from tokenrig.harness.secrets import SECRET, redacted
 
 SESSION_COOKIE = "_jumpcloud_user_console_"
 MAX_SESSIONS = 10_000
@@ -63,10 +64,11 @@ class Stage(StrEnum):
     SIGNED_IN = "signed_in"
 
 
+@redacted
 @dataclass
 class PortalSession:
-    id: str
-    xsrf: str
+    id: str = field(metadata=SECRET)
+    xsrf: str = field(metadata=SECRET)
     created: float
     stage: Stage = Stage.ANONYMOUS
     user_id: str | None = None
@@ -87,12 +89,13 @@ class PortalSession:
         self.mfa_deferred = False
 
 
+@redacted
 @dataclass
 class PortalState:
     """Sessions by id plus the policy; one per :class:`EmulatorState`."""
 
     policy: PortalPolicy = field(default_factory=PortalPolicy)
-    sessions: dict[str, PortalSession] = field(default_factory=dict)
+    sessions: dict[str, PortalSession] = field(default_factory=dict, metadata=SECRET)
     token_memories: dict[str, TokenState] = field(default_factory=dict)
     """Verifier memory (learnt drift) per seed fingerprint: a new seed after ``resetmfa`` starts
     fresh without anyone having to clear it. The last used step lives on the user record."""
