@@ -25,7 +25,7 @@ from tokenrig.harness import fingerprint_key
 from tokenrig.harness.scrub import scrub_text
 from tokenrig.harness.secrets import Secret, SecretText, fingerprint, is_secret_field
 from tokenrig.harness.tokens.rig_answers import quote_answer
-from tokenrig.harness.transports.wire_log import describe_bytes, scrub_hex
+from tokenrig.harness.transports.wire_log import WireLog, describe_bytes, scrub_hex
 
 
 @given(st.binary(min_size=8, max_size=64))  # 16+ hex chars: cannot hide in a fingerprint
@@ -304,8 +304,12 @@ def test_a_key_file_other_users_can_read_is_not_used(
     assert "for this run only" in err
 
 
-def test_tokens_csv_and_records_are_written_owner_only(tmp_path: Path) -> None:
+def test_outputs_holding_fingerprints_are_written_owner_only(tmp_path: Path) -> None:
     from tokenrig.harness.reports.outputs import write_atomic
 
     write_atomic(tmp_path / "tokens.csv", "serial,seed_fingerprint\n")
     assert stat.S_IMODE((tmp_path / "tokens.csv").stat().st_mode) == 0o600
+    log = WireLog("rig", tmp_path / "wire" / "rig.wire.log")
+    log.sent("SEED 1 0 <redacted 20 bytes fp:0123456789ab>")
+    log.close()
+    assert stat.S_IMODE((tmp_path / "wire" / "rig.wire.log").stat().st_mode) == 0o600

@@ -288,7 +288,7 @@ def test_the_enrollment_suite_with_canary_seeds_and_passwords_leaks_none(tmp_pat
 def test_failing_tests_with_seeds_in_their_locals_leak_none(
     tmp_path: Path, options: list[str]
 ) -> None:
-    """Four tests fail on purpose with the seed in locals of every secret-holding type, in
+    """Five tests fail on purpose with the seed in locals of every secret-holding type, in
     compared values, in harness frames and in captured output (victims/secret_locals.py)."""
     results = tmp_path / "allure-results"
     junit = tmp_path / "junit.xml"
@@ -304,7 +304,7 @@ def test_failing_tests_with_seeds_in_their_locals_leak_none(
     )  # fmt: skip
     printed = run.stdout + run.stderr
     assert run.returncode == 1, printed[-3000:]
-    assert "4 failed" in printed, printed[-3000:]
+    assert "5 failed" in printed, printed[-3000:]
     if "-l" in options or "--showlocals" in options:  # the locals really were printed
         assert re.search(r"burned\s+= Burned\(key=<20 bytes redacted>", printed), printed[-3000:]
         assert re.search(r"raw\s+= <bytes literal", printed), printed[-3000:]
@@ -312,7 +312,7 @@ def test_failing_tests_with_seeds_in_their_locals_leak_none(
         assert "tokenrig/harness/otp/base32.py" in printed
     assert "<25 bytes as hex>" in printed  # the echoed APDU (5 header bytes + seed), scrubbed
     files = [*written(results), junit]
-    assert sum(1 for p in files if p.name.endswith("-result.json")) == 4
+    assert sum(1 for p in files if p.name.endswith("-result.json")) == 5
     assert leaks(files, printed) == []
 
 

@@ -50,6 +50,11 @@ def test_assertion_rewriting_compares_the_seed() -> None:
     assert key == SEED[::-1]
 
 
+def test_assertion_rewriting_compares_two_dataclasses_field_by_field() -> None:
+    """pytest drills into differing fields of dataclasses, bypassing their repr."""
+    assert Burned(SEED, Algorithm.SHA1, 30) == Burned(SEED[::-1], Algorithm.SHA1, 30)
+
+
 def test_an_exception_deep_in_harness_code() -> None:
     secret = base64.b32encode(SEED).decode().rstrip("=") + "1"  # 1 is not base32
     decode_base32(secret)

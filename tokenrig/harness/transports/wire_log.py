@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import TextIO
@@ -35,7 +36,9 @@ class WireLog:
         self._file: TextIO | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("a", encoding="utf-8")
+            # Owner-only: seed and APDU bodies appear as keyed fingerprints (docs/rig-protocol.md).
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            self._file = os.fdopen(fd, "a", encoding="utf-8")
 
     def sent(self, text: str) -> None:
         self._write(SENT, text)
