@@ -40,10 +40,10 @@ _SEPARATED_HEX: Final = re.compile(
     r"(?<![0-9A-Za-z])[0-9A-Fa-f]{2}(?P<sep>[:\- ])(?:[0-9A-Fa-f]{2}(?P=sep)){6,}[0-9A-Fa-f]{2}"
     r"(?![0-9A-Za-z])"
 )
-_HEX_RUN: Final = re.compile(r"[0-9A-Fa-f]{16,}")
+_HEX_RUN: Final = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{16,}")  # lookbehind: linear time
 # Base32 (RFC 4648) of 10+ bytes is 16+ characters; grouped by 4 as authenticator apps show it.
 _BASE32: Final = re.compile(
-    r"[A-Z2-7]{16,}=*|(?<![a-z])[a-z2-7]{16,}(?![a-z])=*"
+    r"(?<![A-Z2-7])[A-Z2-7]{16,}=*|(?<![a-z2-7])[a-z2-7]{16,}(?![a-z])=*"
     r"|(?<![A-Za-z0-9])(?:[A-Z2-7]{4} ){3,}[A-Z2-7]{4}=*(?![A-Za-z0-9])"
 )
 # Base64 of 10+ bytes is 14+ characters (unpadded).
