@@ -18,6 +18,7 @@ pytest_plugins = [
     "tokenrig.fixtures.jumpcloud",
     "tokenrig.fixtures.rig",
     "tokenrig.fixtures.tokens",
+    "tokenrig.fixtures.enrolled",
     "tokenrig.fixtures.records",
     "tokenrig.fixtures.qualification",
     "tokenrig.fixtures.redaction",

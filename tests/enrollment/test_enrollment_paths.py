@@ -52,7 +52,12 @@ def test_admin_path(
     assert enrollment.first_code.code == expected
     names = [record.name for record in steps.records]
     assert "log in: MFA setup is forced" in names
-    assert names[-1] == "submit the login code"
+    assert names[-4:] == [
+        "submit the login code",
+        "log out",
+        "log in again: a code is demanded",
+        "the same code is refused a second time",  # the code is good once, and only once
+    ]
 
 
 def test_self_service_path(

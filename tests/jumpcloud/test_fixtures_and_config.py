@@ -162,3 +162,37 @@ def test_objects_parse_leniently() -> None:
 def test_format_time_needs_aware_datetime() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         format_time(datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("expr", "only_live"),
+    [
+        ("jumpcloud_live", True),
+        ("jumpcloud_live and not hil", True),
+        ("hil or jumpcloud_live", False),
+        ("not jumpcloud_live", False),
+        ("hil", False),
+        ("", False),
+    ],
+)
+def test_which_mark_expressions_need_a_real_org(expr: str, only_live: bool) -> None:
+    from tokenrig.fixtures.jumpcloud import selects_only_live
+
+    assert selects_only_live(expr) is only_live
+
+
+def test_selecting_live_tests_without_an_org_says_why_instead_of_deselecting_all(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "test_x.py").write_text("def test_x(jumpcloud):\n    pass\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("JUMPCLOUD_URL", "JUMPCLOUD_API_KEY")}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-m", "jumpcloud_live"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 4, result.stdout + result.stderr  # a usage error, not "5"
+    assert "-m jumpcloud_live: needs a real JumpCloud org: pass --jumpcloud URL" in result.stderr

@@ -210,9 +210,13 @@ def test_unknown_reader_is_a_usage_error(
     assert card_slots.reader() in err
 
 
-def test_empty_rig_slot_fails_without_traceback(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["burn", "--uri", URI, "--rig", "sim", "--slot", "42"]) == 1
-    assert "slot 42" in capsys.readouterr().err
+def test_a_slot_the_rig_lacks_is_a_usage_error_without_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["burn", "--uri", URI, "--rig", "sim", "--slot", "42"]) == 2
+    err = capsys.readouterr().err
+    assert "--slot 42:" in err
+    assert "Traceback" not in err
 
 
 def test_uri_from_stdin(

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tokenrig.harness.cli.main import main
+from tokenrig.harness.rigs.config import load_rig_file
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = b"qualify-cli-test-seed"
@@ -54,6 +55,26 @@ def test_no_arguments_qualifies_the_default_simulated_rig(tmp_path: Path) -> Non
     assert {t["verdict"] for t in tokens} == {"pass"}
     assert data["run"]["profile"]["name"] == "qa"  # type: ignore[index]
     assert "PASS: 8 tokens, 8 passed" in result.stdout
+
+
+def test_a_rig_name_with_a_slash_and_a_quote_writes_a_replay_file_that_loads(
+    tmp_path: Path,
+) -> None:
+    rig = tmp_path / "odd.toml"
+    rig.write_text(
+        'name = "bench/7 \\"east\\""\nurl = "sim"\n[[slots]]\nslot = 1\nmodel = "C302"\n'
+    )
+    out = tmp_path / "out"
+    result = tokenrig(
+        "qualify", "--rig", str(rig), "--fault", "1=off_by_one_step", "--out", str(out),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    (replay,) = out.glob("rig-1-*.toml")
+    assert replay.name == "rig-1-bench_7__east_.toml"
+    loaded = load_rig_file(replay)
+    assert loaded.name == 'bench/7 "east"'
+    assert loaded.slots[0].faults == ("off_by_one_step",)
 
 
 def test_an_injected_fault_fails_its_token_and_the_run(tmp_path: Path) -> None:
@@ -139,7 +160,7 @@ def test_bad_profile_file_exits_2_naming_file_and_key(tmp_path: Path) -> None:
     profile.write_text('name = "mine"\nprocedures = ["burn"]\n[limits."drift.ppm"]\nhigh = "x"\n')
     result = tokenrig("qualify", "--profile", str(profile), cwd=tmp_path)
     assert result.returncode == 2
-    assert f'{profile}: limits."drift.ppm".high: expected a number' in result.stderr
+    assert f'{profile}: limits."drift.ppm".high: expected a finite number' in result.stderr
     assert not (tmp_path / "reports").exists()  # refused before anything ran
 
 

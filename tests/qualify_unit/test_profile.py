@@ -62,8 +62,26 @@ def test_unset_limits_fall_back_to_the_catalogue() -> None:
         (
             'name = "p"\nprocedures = []\n[limits."drift.ppm"]\nhigh = "3"\n',
             'limits."drift.ppm".high',
-            "expected a number",
+            "expected a finite number",
         ),
+        (
+            'name = "p"\nprocedures = []\n[limits."drift.ppm"]\nhigh = nan\n',
+            'limits."drift.ppm".high',
+            "finite number, got nan",
+        ),
+        (
+            'name = "p"\nprocedures = []\n[limits."drift.ppm"]\nlow = -inf\n',
+            'limits."drift.ppm".low',
+            "finite number, got -inf",
+        ),
+        (
+            'name = "p"\nprocedures = []\n[limits."drift.ppm"]\nmarginal = nan\n',
+            'limits."drift.ppm".marginal',
+            "finite number",
+        ),
+        ('name = "p"\nprocedures = []\n[soak]\nreal = inf\n', "soak.real", "up to 366d"),
+        ('name = "p"\nprocedures = []\n[soak]\nreal = nan\n', "soak.real", "duration"),
+        ('name = "p"\nprocedures = []\n[soak]\nvirtual = "400d"\n', "soak.virtual", "366d"),
         (
             'name = "p"\nprocedures = []\n[limits."drift.ppm"]\nlow = 3\nhigh = 1\n',
             'limits."drift.ppm"',

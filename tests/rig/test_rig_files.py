@@ -94,6 +94,30 @@ BAD_FILES = [
     ("name = 'x'\nurl = 'sim'\ntimeout = -1\n[[slots]]\nslot=1\nmodel='C302'\n", "timeout", ""),
     ("name = 'x'\nurl = 'sim\n", "(syntax)", "not valid TOML"),
     ("name = true\nurl = 'sim'\n", "name", "not a boolean"),
+    ('name = "a\\tb"\nurl = "sim"\n', "name", "printable"),
+    ("name = ''\nurl = 'sim'\n", "name", "1 to 64"),
+    (f"name = '{'r' * 65}'\nurl = 'sim'\n", "name", "1 to 64"),
+    ("name = 'x'\nurl = 'sim'\ntimeout = nan\n[[slots]]\nslot=1\nmodel='C302'\n", "timeout", ""),
+    (
+        "name = 'x'\nurl = 'sim'\n[[slots]]\nslot = 1\nmodel = 'C302'\ndrift_ppm = nan\n",
+        "slots[1].drift_ppm",
+        "finite",
+    ),
+    (
+        "name = 'x'\nurl = 'sim'\n[[slots]]\nslot = 1\nmodel = 'C302'\nrtc_offset = -inf\n",
+        "slots[1].rtc_offset",
+        "finite",
+    ),
+    (
+        "name = 'x'\nurl = 'sim'\n[[slots]]\nslot = 1\nmodel = 'C302'\ndrift_ppm = 1e9\n",
+        "slots[1].drift_ppm",
+        "within",
+    ),
+    (
+        "name = 'x'\nurl = 'sim'\n[[slots]]\nslot = 1\nmodel = 'C302'\ntemperature_c = nan\n",
+        "slots[1].temperature_c",
+        "finite",
+    ),
 ]
 
 

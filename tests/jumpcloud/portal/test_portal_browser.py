@@ -92,3 +92,33 @@ def test_forced_enrollment_in_chromium(
     page.click("#otp-submit")
     page.wait_for_url("**/userconsole/")
     assert page.inner_text("#home-title") == "Welcome, Tess"
+
+
+def test_the_login_page_of_one_org_signs_in_its_user(
+    page: Page, emulator: Emulator, admin: Admin
+) -> None:
+    """``/login?org=ID``: an email held in two orgs signs in to the org the page names."""
+    second_key = "browser-second-org-key"
+    with emulator.state.lock:
+        second = emulator.state.add_org(second_key, "Second")
+    admin.create_user("twinb", password=PASSWORD, firstname="First")
+    made = admin.http.post(
+        emulator.url + "/api/systemusers",
+        json={
+            "username": "twinb",
+            "email": "twinb@example.test",
+            "password": PASSWORD,
+            "firstname": "Second",
+        },
+        headers={"x-api-key": second_key},
+        timeout=5,
+    )
+    assert made.status_code == 200, made.text
+    _login(page, emulator.url, "twinb@example.test")
+    page.wait_for_selector("#login-error:has-text('orgId')")
+    page.goto(f"{emulator.url}/login?org={second.id}")
+    page.fill("#email", "twinb@example.test")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url("**/userconsole/")
+    assert page.inner_text("#home-title") == "Welcome, Second"

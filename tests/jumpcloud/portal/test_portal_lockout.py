@@ -12,6 +12,16 @@ from tokenrig.harness.otp.uri import OtpUri
 MSG_LOCKED = "Your account is locked. Contact your administrator."
 
 
+def _org_limit(emulator: Emulator, admin: Admin, attempts: int) -> None:
+    """Set the org's ``passwordPolicy.maxLoginAttempts``, which TOTP codes follow too."""
+    answer = admin.call(
+        "PUT",
+        f"/api/organizations/{emulator.org.id}",
+        json={"settings": {"passwordPolicy": {"maxLoginAttempts": attempts}}},
+    )
+    assert answer.status_code == 200, answer.text
+
+
 def _wrong(uri: OtpUri, at: float) -> str:
     """A well-formed code that is not valid in the ±1 window around ``at``."""
     valid = {code_for(uri, at + step * 30) for step in (-1, 0, 1)}
@@ -56,7 +66,7 @@ def test_wrong_codes_at_enrollment_lock_the_account(
 def test_wrong_codes_at_login_lock_and_the_lockout_time_lifts_it(
     emulator: Emulator, admin: Admin, clock: VirtualClock
 ) -> None:
-    admin.call("PUT", "/__emulator__/portal", json={"max_failed_codes": 3})
+    _org_limit(emulator, admin, 3)
     user = admin.create_user("lockcode02", password=PASSWORD)
     browser = PortalUser(emulator, user["email"])
     browser.login()
@@ -98,7 +108,7 @@ def test_wrong_passwords_lock_after_the_org_limit(emulator: Emulator, admin: Adm
 def test_logging_in_again_does_not_reset_wrong_enrollment_codes(
     emulator: Emulator, admin: Admin, clock: VirtualClock
 ) -> None:
-    admin.call("PUT", "/__emulator__/portal", json={"max_failed_codes": 2})
+    _org_limit(emulator, admin, 2)
     user = admin.create_user("lockcode03", password=PASSWORD)
     first = PortalUser(emulator, user["email"])
     first.login()
@@ -109,3 +119,37 @@ def test_logging_in_again_does_not_reset_wrong_enrollment_codes(
     uri = second.setup_totp()
     assert second.verify(_wrong(uri, clock.now())).status_code == 403
     assert admin.user(user["_id"])["account_locked"] is True
+
+
+def test_the_code_limit_follows_the_orgs_max_login_attempts(
+    emulator: Emulator, admin: Admin, clock: VirtualClock
+) -> None:
+    _org_limit(emulator, admin, 3)
+    admin.call("PUT", "/__emulator__/portal", json={"max_failed_codes": 9})  # not used now
+    user = admin.create_user("lockcode04", password=PASSWORD)
+    browser = PortalUser(emulator, user["email"])
+    browser.login()
+    uri = browser.setup_totp()
+    wrong = _wrong(uri, clock.now())
+    assert [browser.verify(wrong).json().get("attemptsRemaining") for _ in range(2)] == [2, 1]
+    assert browser.verify(wrong).status_code == 403
+    assert admin.user(user["_id"])["account_locked"] is True
+
+
+def test_with_the_orgs_limit_off_the_portal_policy_limits_codes(
+    emulator: Emulator, admin: Admin, clock: VirtualClock
+) -> None:
+    off = admin.call(
+        "PUT",
+        f"/api/organizations/{emulator.org.id}",
+        json={"settings": {"passwordPolicy": {"enableMaxLoginAttempts": False}}},
+    )
+    assert off.status_code == 200, off.text
+    admin.call("PUT", "/__emulator__/portal", json={"max_failed_codes": 2})
+    user = admin.create_user("lockcode05", password=PASSWORD)
+    browser = PortalUser(emulator, user["email"])
+    browser.login()
+    uri = browser.setup_totp()
+    wrong = _wrong(uri, clock.now())
+    assert browser.verify(wrong).json()["attemptsRemaining"] == 1
+    assert browser.verify(wrong).status_code == 403

@@ -23,9 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tokenrig.harness.cli.main import EXIT_FAIL, EXIT_OK, UsageError
+from tokenrig.harness.cli.rig_access import open_cli_rig
 from tokenrig.harness.clock import SYSTEM_CLOCK
 from tokenrig.harness.otp.uri import OtpKind, UriError, parse_uri
-from tokenrig.harness.rigs.rig import Rig, open_rig
+from tokenrig.harness.rigs.rig import Rig
 from tokenrig.harness.secrets import Secret
 from tokenrig.harness.tokens.base import BurnRequest, TokenError
 from tokenrig.harness.tokens.models import ModelSpec, UnsupportedConfig, model
@@ -152,10 +153,7 @@ def _request_from_uri(text: str) -> BurnRequest:
 
 @contextlib.contextmanager
 def _open_rig(target: str) -> Iterator[Rig]:
-    try:
-        rig = open_rig(target, clock=SYSTEM_CLOCK)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"--rig {target}: {exc}") from None
+    rig = open_cli_rig(target, clock=SYSTEM_CLOCK)
     with rig:
         if not isinstance(rig, Rig):  # burning goes through the rig protocol's APDU pass-through
             raise UsageError(f"--rig {target}: this kind of rig cannot pass APDUs; use --reader")
@@ -230,7 +228,10 @@ def _uri_target(
     if rig is not None:
         if args.slot is None:
             raise UsageError("--rig needs --slot N with --uri")
-        token = _rig_token(rig, args.slot, spec)
+        try:
+            token = _rig_token(rig, args.slot, spec)
+        except TokenError as exc:  # no such slot, an empty slot: the user's setup, not a burn
+            raise UsageError(f"--slot {args.slot}: {exc}") from None
         return Target(token, f"rig {rig.name} slot {args.slot}", request)
     token = _reader_token(args.reader, spec, stack)
     return Target(token, str(token.where), request)

@@ -2,7 +2,8 @@
 
 Each sub-command lives in its own module exposing ``register(subparsers)``; the module sets
 ``func`` on its parser, which receives the parsed arguments and returns the exit status.
-Exit statuses: 0 success, 1 a verdict or lookup failed, 2 usage or configuration error.
+Exit statuses: 0 success, 1 a verdict or lookup failed, 2 usage or configuration error
+(bad input, a rig or reader that cannot be opened, is busy or lacks the slot asked for).
 """
 
 from __future__ import annotations

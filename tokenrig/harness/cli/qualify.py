@@ -52,7 +52,7 @@ from tokenrig.harness.qualify.verdict import COMPLETE, batch_verdict, summary_li
 from tokenrig.harness.reports.outputs import RECORDS_JSON, REPORT_HTML
 from tokenrig.harness.reports.tables import read_records_json
 from tokenrig.harness.rigs.config import RigConfig, RigFileError, SlotConfig
-from tokenrig.harness.rigs.rig import rig_config_for
+from tokenrig.harness.rigs.rig import rig_config_for, safe_file_name
 from tokenrig.harness.sim.factory import realistic_batch, sim_serial
 from tokenrig.harness.sim.faults import FAULTS
 from tokenrig.harness.sim.firmware import SimFirmware
@@ -131,8 +131,8 @@ def sim_rig_toml(rig: RigConfig, faults: dict[int, list[str]]) -> str:
     """A rig file for a simulated rig with ``faults`` added, as written to the output dir."""
     lines = [
         "# Simulated rig used by this run (written by tokenrig qualify).",
-        f'name = "{rig.name}"',
-        f'description = "{rig.description}"',
+        f"name = {json.dumps(rig.name)}",  # a JSON string is a valid TOML basic string
+        f"description = {json.dumps(rig.description)}",
         'url = "sim"',
     ]
     for slot in rig.slots:
@@ -141,9 +141,9 @@ def sim_rig_toml(rig: RigConfig, faults: dict[int, list[str]]) -> str:
             "",
             "[[slots]]",
             f"slot = {slot.slot}",
-            f'model = "{slot.model}"',
-            *([f'serial = "{slot.serial}"'] if slot.serial else []),
-            f'firmware = "{slot.firmware}"',
+            f"model = {json.dumps(slot.model)}",
+            *([f"serial = {json.dumps(slot.serial)}"] if slot.serial else []),
+            f"firmware = {json.dumps(slot.firmware)}",
             f"drift_ppm = {slot.drift_ppm!r}",
             f"rtc_offset = {slot.rtc_offset!r}",
             f"faults = [{', '.join(json.dumps(n) for n in names)}]",
@@ -217,7 +217,7 @@ def _rig_targets(args: argparse.Namespace, configs: list[RigConfig], out: Path) 
     for index, config in enumerate(configs):
         if config.is_sim and (args.sim or args.fault):
             faults = parse_faults(args.fault, {s.slot for s in config.slots})
-            path = out / f"rig-{index + 1}-{config.name}.toml"
+            path = out / f"rig-{index + 1}-{safe_file_name(config.name)}.toml"
             path.write_text(sim_rig_toml(config, faults), encoding="utf-8")
             targets.append(path)
         else:

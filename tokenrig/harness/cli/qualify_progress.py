@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 _PARAM = re.compile(r"\[(?P<id>[^\]]+)\]$")
+_PROCEDURE = re.compile(r"::test_(?P<name>\w+)\[")
 PER_TOKEN_BARS_UP_TO = 16
 
 
@@ -46,6 +47,7 @@ class LiveProgress:
         self.tasks: dict[str, TaskID] = {}
         self.overall: TaskID | None = None
         self.verdicts: dict[str, str] = {}
+        self.running: dict[str, str] = {}  # token -> the procedure it is in
 
     # -- collection (in-process, or per xdist worker) ---------------------------------------
 
@@ -75,6 +77,25 @@ class LiveProgress:
 
     # -- reports ------------------------------------------------------------------------------
 
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
+        """Say which procedure each token is in as it starts: a real-time soak runs for
+        minutes, and a bar that only moves when a procedure ends looks like a hang."""
+        ident = token_id(nodeid)
+        if ident is None or ident not in self.totals:
+            return
+        match = _PROCEDURE.search(nodeid)
+        procedure = match.group("name") if match else "next procedure"
+        self.running[ident] = procedure
+        if ident in self.tasks:
+            self.progress.update(self.tasks[ident], status=f"[cyan]{procedure}…")
+        if self.overall is not None:
+            self.progress.update(self.overall, status=self._running_summary())
+
+    def _running_summary(self) -> str:
+        """``drift ×3, burn ×1``: what the tokens still running are doing."""
+        counts = Counter(self.running.values())
+        return ", ".join(f"{name} ×{n}" for name, n in counts.most_common(3))
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         ident = token_id(report.nodeid)
         if ident is None or ident not in self.totals:
@@ -86,6 +107,7 @@ class LiveProgress:
         if not finished:
             return
         self.done[ident] += 1
+        self.running.pop(ident, None)
         state = self.state.get(ident, {})
         verdict = state.get("verdict", "pass")
         if report.failed and not state:
@@ -94,7 +116,7 @@ class LiveProgress:
         if ident in self.tasks:
             self.progress.update(self.tasks[ident], advance=1, status=status)
         if self.overall is not None:
-            self.progress.update(self.overall, advance=1)
+            self.progress.update(self.overall, advance=1, status=self._running_summary())
         if self.done[ident] == self.totals[ident]:
             self._token_done(ident, verdict, state)
 

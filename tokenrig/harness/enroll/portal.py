@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Protocol
 
 from tokenrig.harness.jumpcloud.portal_client import LoginResult, VerifyResult
@@ -46,3 +47,8 @@ class Mailbox(Protocol):
     def activation_link(self, to: str) -> str:
         """The link of the newest activation mail sent to ``to``."""
         ...
+
+
+def new_password() -> SecretText:
+    """A password that satisfies the portal's policy, different on every call."""
+    return SecretText(f"Tr-{secrets.token_urlsafe(12)}-9a", "portal password")

@@ -255,8 +255,11 @@ def login_with_token(
     clock: Clock,
     *,
     period: int = 30,
+    check_replay: bool = True,
 ) -> None:
-    """Log out, wait for a fresh time step, log in: a code is demanded and the token's works."""
+    """Log out, wait for a fresh time step, log in: a code is demanded and the token's works.
+    With ``check_replay`` the same code is then refused on a second login (the portal's
+    replay rule, and proof the code came from this token's fresh step)."""
     runner.run("log out", portal.logout)
     runner.run("wait for the next time step", wait_for_next_step, clock, period)
     runner.run(
@@ -269,6 +272,23 @@ def login_with_token(
     )
     code = runner.run("press button and read a fresh code", read_code, token, describe=_shows)
     runner.run("submit the login code", submit_login_code, portal, code, LoginOutcome.SIGNED_IN)
+    if check_replay:  # the seed's last proof: a code is good once, so it is the token's own
+        runner.run("log out", portal.logout)
+        runner.run(
+            "log in again: a code is demanded",
+            log_in,
+            portal,
+            enrollee.email,
+            enrollee.password,
+            LoginOutcome.CODE_REQUIRED,
+        )
+        runner.run(
+            "the same code is refused a second time",
+            submit_login_code,
+            portal,
+            code,
+            LoginOutcome.FAILED,
+        )
 
 
 # -- the two paths -------------------------------------------------------------------------------

@@ -105,9 +105,9 @@ def fit_drift_weighted(points: Sequence[tuple[float, float, float]]) -> DriftEst
     sxx = math.fsum(w * (t - mt) ** 2 for w, (t, _, _) in zip(ws, points, strict=True))
     if sxx <= 0:
         raise MeasurementError("drift needs offset samples taken at different times")
-    slope = math.fsum(
-        w * (t - mt) * (y - my) for w, (t, y, _) in zip(ws, points, strict=True)
-    ) / sxx
+    slope = (
+        math.fsum(w * (t - mt) * (y - my) for w, (t, y, _) in zip(ws, points, strict=True)) / sxx
+    )
     chi2 = math.fsum(
         w * (y - my - slope * (t - mt)) ** 2 for w, (t, y, _) in zip(ws, points, strict=True)
     )

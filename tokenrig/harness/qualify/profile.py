@@ -8,6 +8,7 @@ quietly leaving a measurement judged by the defaults.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -105,16 +106,20 @@ class Profile:
         }
 
 
+MAX_DURATION = 366 * 86400.0  # a year: past any soak, short of an overflow in time arithmetic
+
+
 def parse_duration(text: object, source: str, key: str) -> float:
     """``"30d"``, ``"5m"``, ``"90s"``, ``"12h"`` or a number of seconds, in seconds."""
-    if isinstance(text, int | float) and not isinstance(text, bool) and text > 0:
-        return float(text)
+    number = isinstance(text, int | float) and not isinstance(text, bool)
+    if number and 0 < text <= MAX_DURATION:  # type: ignore[operator]  # refuses nan and inf
+        return float(text)  # type: ignore[arg-type]
     if isinstance(text, str) and (match := _DURATION.match(text)):
         value = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        if value > 0:
+        if 0 < value <= MAX_DURATION:
             return value
     raise ProfileError(
-        source, key, f"expected a duration such as '30d', '5m' or '90s', got {text!r}"
+        source, key, f"expected a duration up to 366d such as '30d', '5m' or '90s', got {text!r}"
     )
 
 
@@ -220,10 +225,12 @@ def _limits(data: object, source: str) -> dict[str, Limits]:
         for field_name in ("low", "high", "marginal"):
             value = spec.get(field_name)
             if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int | float)
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)  # TOML's nan/inf: no limit compares with them
             ):
                 raise ProfileError(
-                    source, f"{key}.{field_name}", f"expected a number, got {value!r}"
+                    source, f"{key}.{field_name}", f"expected a finite number, got {value!r}"
                 )
             values[field_name] = None if value is None else float(value)
         low, high = values["low"], values["high"]

@@ -24,6 +24,11 @@ SIM_URLS = ("sim", "sim:pty", "sim:tcp")
 # thousands (`tokenrig qualify --sim --slots 1000`). The cap only refuses numbers that would
 # make a simulated rig allocate gigabytes.
 MAX_SLOTS = 10_000
+# A simulated crystal 10 % off or a clock 30 years off is already far past any real token;
+# beyond that the simulated time arithmetic stops meaning anything.
+RIG_NAME_MAX = 64
+DRIFT_PPM_LIMIT = 100_000.0
+RTC_OFFSET_LIMIT = 1.0e9
 _TOP_KEYS = {"name", "kind", "description", "url", "usb", "slots", "timeout", "apdu"}
 _USB_KEYS = {"vid", "pid", "serial"}
 _SLOT_KEYS = {
@@ -131,6 +136,7 @@ def parse_rig(data: dict[str, Any], *, source: str) -> RigConfig:
     kind = kinds.kind_named(kind_name, source=source)
     _no_unknown(data, _TOP_KEYS | kind.sections, source, "")
     name = _get(data, "name", str, source, required=True)
+    _check_name(name, source)
     url = _get(data, "url", str, source)
     usb = _usb(data.get("usb"), source) if "usb" in data else None
     # A kind with a table of its own (``[labgrid]``...) is reached through it and refuses
@@ -221,11 +227,9 @@ def _slot(raw: dict[str, Any], position: int, source: str, *, sim: bool) -> Slot
         model=spec.name,
         serial=_get(raw, "serial", str, source, key_name=f"{where}.serial"),
         firmware=_get(raw, "firmware", str, source, key_name=f"{where}.firmware") or "1.0",
-        drift_ppm=float(
-            _get(raw, "drift_ppm", (int, float), source, key_name=f"{where}.drift_ppm") or 0.0
-        ),
-        rtc_offset=float(
-            _get(raw, "rtc_offset", (int, float), source, key_name=f"{where}.rtc_offset") or 0.0
+        drift_ppm=_bounded(raw, "drift_ppm", source, f"{where}.drift_ppm", DRIFT_PPM_LIMIT, "ppm"),
+        rtc_offset=_bounded(
+            raw, "rtc_offset", source, f"{where}.rtc_offset", RTC_OFFSET_LIMIT, "s"
         ),
         temperature_c=None if temperature is None else float(temperature),
         faults=tuple(faults),
@@ -262,6 +266,30 @@ def _get(
         raise RigFileError(source, name, f"must be {_kind_name(kinds)}, got {value!r}")
     if float in kinds and isinstance(value, int) and abs(value) > 2**53:
         raise RigFileError(source, name, "number out of range")  # TOML integers are unbounded
+    if isinstance(value, float) and not math.isfinite(value):  # TOML has nan and inf literals
+        raise RigFileError(source, name, f"must be a finite number, got {value}")
+    return value
+
+
+def _check_name(name: str, source: str) -> None:
+    """A rig name goes into one-line messages, record keys and file names: keep it one short
+    printable line (file names are made safe separately)."""
+    if not 1 <= len(name) <= RIG_NAME_MAX or not name.isprintable() or name != name.strip():
+        raise RigFileError(
+            source,
+            "name",
+            f"must be 1 to {RIG_NAME_MAX} printable characters without leading or trailing "
+            f"spaces, got {name!r}",
+        )
+
+
+def _bounded(
+    raw: dict[str, Any], key: str, source: str, key_name: str, limit: float, unit: str
+) -> float:
+    """A simulated slot's number, inside what a simulated crystal or clock can be set to."""
+    value = float(_get(raw, key, (int, float), source, key_name=key_name) or 0.0)
+    if abs(value) > limit:
+        raise RigFileError(source, key_name, f"must be within ±{limit:g} {unit}, got {value:g}")
     return value
 
 

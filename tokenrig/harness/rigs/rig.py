@@ -67,6 +67,7 @@ class Rig:
     @property
     def url(self) -> str:
         return self.client.url
+
     def slots(self) -> list[SlotInfo]:
         return [self.client.slot_info(i) for i in range(1, self.client.slot_count() + 1)]
 
@@ -176,7 +177,7 @@ def connect_rig(
                 lock_key or config.lock_key, lock_dir=options.lock_dir, wait=options.lock_wait
             ).acquire()
         log_dir = options.log_dir
-        log_path = log_dir / f"{_safe(config.name)}.wire.log" if log_dir else None
+        log_path = log_dir / f"{safe_file_name(config.name)}.wire.log" if log_dir else None
         client = RigClient(
             url,
             name=config.name,
@@ -245,5 +246,6 @@ class SerialKind:
 SERIAL_KIND = SerialKind()
 
 
-def _safe(name: str) -> str:
+def safe_file_name(name: str) -> str:
+    """``name`` as one file name: anything but letters, digits and ``-_.`` becomes ``_``."""
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "rig"

@@ -58,6 +58,8 @@ def register(router: Router, state: EmulatorState, faults: FaultPlan) -> None:
         return state.clock
 
     def clock_json() -> Response:
+        with state.lock:  # what the new time made due (reminder mails, locks) happens now
+            state.run_due_state_changes()
         now = state.now()
         return json_response(
             {"now": now, "iso": iso_time(now), "virtual": isinstance(state.clock, VirtualClock)}
@@ -94,6 +96,7 @@ def register(router: Router, state: EmulatorState, faults: FaultPlan) -> None:
     def read_outbox(request: Request) -> Response:
         to = request.query_one("to")
         with state.lock:
+            state.run_due_state_changes()
             messages = [
                 m.to_json() for m in state.outbox if to is None or m.to.casefold() == to.casefold()
             ]

@@ -58,6 +58,12 @@ _WORDING: dict[MailKind, _Wording] = {
         action="Set Up MFA",
         outro="",
     ),
+    MailKind.MFA_REMINDER: _Wording(
+        subject="Reminder: set up MFA on your JumpCloud Account",
+        intro="Your multi-factor authentication (MFA) enrollment period ends in 24 hours.",
+        action="Log in and set up an authenticator app",
+        outro="",
+    ),
 }
 
 
@@ -82,7 +88,7 @@ def compose(
     """One mail of ``kind`` for ``user``, addressed to ``to`` (``state.notify`` stamps it)."""
     wording = _WORDING[kind]
     lines = [_greeting(user), "", wording.intro, ""]
-    if kind is MailKind.MFA_ENABLED:
+    if kind in (MailKind.MFA_ENABLED, MailKind.MFA_REMINDER):
         lines += [_mfa_deadline(state, user), ""]
     lines += [f"Username: {user.username}", f"Email: {user.email}", ""]
     if link:

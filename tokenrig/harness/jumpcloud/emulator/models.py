@@ -1,5 +1,9 @@
 """State of the JumpCloud emulator, kept apart from HTTP (moto's models/responses split).
 
+The records themselves are in ``records.py``, the mail types in ``outbox.py`` and the shared
+small values (error, timestamps, ids, password hash) in ``primitives.py``; this module
+re-exports them all, so ``from ...emulator.models import SystemUser`` keeps working.
+
 Everything the emulator knows lives in one :class:`EmulatorState`: organizations (each with
 its own API key, settings and users), system users, activation tokens, the mail outbox, the
 fault/rate-limit plan and the shared :class:`~tokenrig.harness.clock.Clock`. HTTP handlers (the
@@ -28,25 +32,60 @@ hashing) are emulator choices; they are named constants so a test can see and ch
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import itertools
-import os
 import secrets
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any
+from collections.abc import Iterator
 
 from tokenrig.harness.clock import SYSTEM_CLOCK, Clock
+from tokenrig.harness.jumpcloud.emulator.outbox import (
+    MailComposer,
+    MailKind,
+    MailMessage,
+    plain_mail,
+)
 from tokenrig.harness.jumpcloud.emulator.portal_state import PortalState
+from tokenrig.harness.jumpcloud.emulator.primitives import (
+    EmulatorError,
+    check_password,
+    hash_password,
+    iso_time,
+    new_object_id,
+    parse_iso_time,
+)
+from tokenrig.harness.jumpcloud.emulator.records import (
+    Organization,
+    ScheduledStateChange,
+    SystemUser,
+    default_org_settings,
+)
 from tokenrig.harness.jumpcloud.objects import (  # one vocabulary for client and emulator
     MfaStatus,
     UserState,
 )
-from tokenrig.harness.secrets import SECRET, Secret, SecretText, redacted
+from tokenrig.harness.secrets import Secret, SecretText
+
+__all__ = [
+    "ACTIVATION_LINK_DAYS",
+    "DAY",
+    "DEFAULT_ENROLLMENT_DAYS",
+    "EmulatorError",
+    "EmulatorState",
+    "MailComposer",
+    "MailKind",
+    "MailMessage",
+    "Organization",
+    "ScheduledStateChange",
+    "SystemUser",
+    "check_password",
+    "default_org_settings",
+    "hash_password",
+    "iso_time",
+    "new_object_id",
+    "parse_iso_time",
+    "plain_mail",
+]
 
 DEFAULT_ENROLLMENT_DAYS = 7
 """Grace period for TOTP enrollment when neither exclusionDays nor exclusionUntil is given
@@ -56,224 +95,6 @@ ACTIVATION_LINK_DAYS = 7
 """Activation links expire after 7 days (help-center text)."""
 
 DAY = 86_400.0
-
-
-class EmulatorError(Exception):
-    """A request the real service would refuse; ``status`` is the HTTP status it answers with.
-
-    ``message`` is what goes into the JSON ``{"message": ...}`` body, so it must never contain
-    a secret.
-    """
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
-class MailKind(StrEnum):
-    ACTIVATION = "activation"  # user without password: "activate your account" + link
-    WELCOME = "welcome"  # user with a password, activated
-    PASSWORD_RESET = "password_reset"  # noqa: S105 - resend for an already active user
-    MFA_ENABLED = "mfa_enabled"  # "MFA Now Enabled on your JumpCloud Account"
-
-
-@redacted
-@dataclass(frozen=True)
-class MailMessage:
-    """One mail the emulator "sent"; read back through ``/__emulator__/outbox``."""
-
-    to: str
-    subject: str
-    body: str = field(metadata=SECRET)
-    kind: MailKind
-    links: tuple[str, ...] = field(default=(), metadata=SECRET)  # carry one-time tokens
-    user_id: str | None = None
-    org_id: str | None = None
-    sent_at: float = 0.0
-    id: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "to": self.to,
-            "subject": self.subject,
-            "body": self.body,
-            "kind": str(self.kind),
-            "links": list(self.links),
-            "user_id": self.user_id,
-            "org_id": self.org_id,
-            "sent_at": iso_time(self.sent_at),
-        }
-
-
-MailComposer = Callable[["EmulatorState", MailKind, "SystemUser", str, str | None], MailMessage]
-"""``(state, kind, user, to_address, link) -> MailMessage``; ``mail.py`` provides the real one."""
-
-
-def iso_time(unix_time: float) -> str:
-    """JumpCloud's timestamp shape: ``2026-08-25T12:00:00.000Z``."""
-    stamp = datetime.fromtimestamp(unix_time, tz=UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
-
-
-def parse_iso_time(text: str) -> float:
-    """Inverse of :func:`iso_time`, accepting any ISO 8601 date-time (``Z`` or an offset)."""
-    try:
-        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise EmulatorError(f"invalid date-time {text!r}") from exc
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=UTC)
-    return stamp.timestamp()
-
-
-_id_counter = itertools.count(1)
-_id_lock = threading.Lock()
-
-
-def new_object_id(unix_time: float) -> str:
-    """A 24-hex MongoDB-style ObjectId: 4 bytes time, 5 random, 3 counter (unique per process)."""
-    with _id_lock:
-        counter = next(_id_counter) & 0xFFFFFF
-    return f"{int(unix_time) & 0xFFFFFFFF:08x}{secrets.token_hex(5)}{counter:06x}"
-
-
-def hash_password(password: str) -> str:
-    """Salted PBKDF2 (stdlib) so a password is never stored in the clear, even in the emulator."""
-    salt = os.urandom(16)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, 1000)
-    return f"pbkdf2${salt.hex()}${digest.hex()}"
-
-
-def check_password(stored: str | None, password: str) -> bool:
-    if not stored:
-        return False
-    _, salt, digest = stored.split("$")
-    candidate = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), 1000)
-    return hmac.compare_digest(candidate.hex(), digest)
-
-
-@dataclass
-class Organization:
-    """One JumpCloud org: its own API key, settings and (separately stored) users."""
-
-    id: str
-    display_name: str
-    api_key: SecretText
-    created: float
-    settings: dict[str, Any] = field(default_factory=dict)
-    totp_enabled: bool = True
-    """"MFA Configurations → TOTP" switch (``/api/userportal/mfa/totp``)."""
-    next_unix_id: int = 5001
-    """Next auto-assigned ``unix_uid``/``unix_guid`` (JumpCloud numbers users from 5000 up)."""
-
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "_id": self.id,
-            "id": self.id,
-            "displayName": self.display_name,
-            "created": iso_time(self.created),
-            "settings": self.settings,
-        }
-
-
-def default_org_settings() -> dict[str, Any]:
-    """The ``organizationsettings`` fields the harness reads or writes, at console defaults."""
-    return {
-        "name": "",
-        "contactName": "",
-        "contactEmail": "",
-        "requireAdminMFA": False,
-        "newSystemUserStateDefaults": {
-            "manualEntry": "ACTIVATED",
-            "csvImport": "ACTIVATED",
-            "applicationImport": "ACTIVATED",
-        },
-        "passwordPolicy": {
-            "allowUnenrolledMFAPasswordReset": False,
-            "enableMaxLoginAttempts": True,
-            "maxLoginAttempts": 5,
-            "lockoutTimeInSeconds": 600,
-        },
-        "userPortal": {"cookieExpirationType": "session", "idleSessionDurationMinutes": 60},
-    }
-
-
-@redacted
-@dataclass
-class SystemUser:
-    """A V1 system user. Typed fields are the ones with behaviour; ``profile`` keeps every other
-    accepted ``systemuserputpost`` field (company, department, addresses...) verbatim."""
-
-    id: str
-    org_id: str
-    username: str
-    email: str
-    created: float
-    state: UserState = UserState.ACTIVATED
-    suspended: bool = False
-    firstname: str = ""
-    lastname: str = ""
-    alternate_email: str = ""
-    password_hash: str | None = field(default=None, metadata=SECRET)
-    password_date: float | None = None
-    password_expired: bool = False
-    account_locked: bool = False
-    account_locked_date: float | None = None
-    bad_login_attempts: int = 0
-    # MFA: the per-user "Require MFA for User Portal" switch and its grace period.
-    enable_user_portal_multifactor: bool = False
-    mfa_exclusion: bool = False
-    mfa_exclusion_days: int | None = None
-    mfa_exclusion_until: float | None = None
-    totp_secret: Secret | None = None
-    """Confirmed TOTP seed (after "Verify Your Account"); None when not enrolled."""
-    pending_totp_secret: Secret | None = None
-    """Seed shown as QR code but not yet confirmed with a code."""
-    totp_enrollment_date: float | None = None
-    totp_failed_attempts: int = 0
-    last_totp_step: int | None = None
-    """Last accepted time step (replay rejection)."""
-    profile: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def activated(self) -> bool:
-        """JumpCloud's ``activated``: the user has set a password."""
-        return self.password_hash is not None
-
-    @property
-    def totp_enabled(self) -> bool:
-        return self.totp_secret is not None
-
-    def mfa_json(self) -> dict[str, Any]:
-        mfa: dict[str, Any] = {"configured": self.totp_enabled, "exclusion": self.mfa_exclusion}
-        if self.mfa_exclusion_days is not None:
-            mfa["exclusionDays"] = self.mfa_exclusion_days
-        if self.mfa_exclusion_until is not None:
-            mfa["exclusionUntil"] = iso_time(self.mfa_exclusion_until)
-        return mfa
-
-
-@dataclass
-class ScheduledStateChange:
-    """A V2 ``/bulk/userstates`` job for one user: applied once the clock passes ``at``."""
-
-    id: str
-    org_id: str
-    user_id: str
-    state: UserState
-    at: float
-    send_activation_email: bool = True
-    email_override: str | None = None
-
-    def to_api(self) -> dict[str, Any]:
-        return {
-            "scheduledDate": iso_time(self.at),
-            "scheduledJobId": self.id,
-            "state": str(self.state),
-            "systemUserId": self.user_id,
-        }
 
 
 class EmulatorState:
@@ -424,7 +245,14 @@ class EmulatorState:
             user.mfa_exclusion_until = self.now() + DAY * user.mfa_exclusion_days
 
     def run_due_state_changes(self) -> None:
-        """Apply scheduled state changes whose time has come (called before each API call)."""
+        """Apply what the clock has made due (called before each API call and portal login):
+        scheduled state changes, then the enrollment reminders and locks of ``deadlines.py``."""
+        from tokenrig.harness.jumpcloud.emulator.deadlines import run_enrollment_deadlines
+
+        self._run_scheduled_states()
+        run_enrollment_deadlines(self)
+
+    def _run_scheduled_states(self) -> None:
         now = self.now()
         for job in sorted(self.scheduled_states.values(), key=lambda j: j.at):
             if job.at > now:
@@ -467,7 +295,10 @@ class EmulatorState:
         days: int | None = None,
         until: float | None = None,
     ) -> None:
-        """``resetmfa``: forget the TOTP key and start a new enrollment period."""
+        """``resetmfa``: forget the TOTP key and start a new enrollment period (which also
+        lifts a lock the expired period put on the account)."""
+        if user.enrollment_locked:
+            self.clear_lock(user)
         user.totp_secret = None
         user.pending_totp_secret = None
         user.totp_enrollment_date = None
@@ -475,6 +306,23 @@ class EmulatorState:
         user.last_totp_step = None
         if user.enable_user_portal_multifactor:
             self.start_enrollment_period(user, exclusion=exclusion, days=days, until=until)
+
+    def clear_lock(self, user: SystemUser) -> None:
+        """Lift ``account_locked`` and forget the failed attempts that led to it."""
+        user.account_locked = False
+        user.account_locked_date = None
+        user.enrollment_locked = False
+        user.bad_login_attempts = 0
+        user.totp_failed_attempts = 0
+
+    def unlock(self, user: SystemUser) -> None:
+        """``POST /systemusers/{id}/unlock``: lift the lock; a lock from an expired enrollment
+        period also gets a new period (``deadlines.unlock_enrollment``)."""
+        from tokenrig.harness.jumpcloud.emulator.deadlines import unlock_enrollment
+
+        if user.enrollment_locked:
+            unlock_enrollment(self, user)
+        self.clear_lock(user)
 
     def start_totp_enrollment(self, user: SystemUser, secret: Secret) -> None:
         """The user reached the QR code; the seed is pending until a first code confirms it."""
@@ -542,17 +390,21 @@ class EmulatorState:
     def activation_link(self, user: SystemUser) -> str:
         return f"{self.public_url}/activate?token={self.issue_activation_token(user)}"
 
-    def notify(self, kind: MailKind, user: SystemUser, to: str | None = None) -> MailMessage:
-        """Compose and "send" a mail of ``kind`` to ``to`` (default: the user's email)."""
+    def notify(
+        self, kind: MailKind, user: SystemUser, to: str | None = None, at: float | None = None
+    ) -> MailMessage:
+        """Compose and "send" a mail of ``kind`` to ``to`` (default: the user's email), stamped
+        ``at`` (default: now)."""
         link = (
             self.activation_link(user)
             if kind in (MailKind.ACTIVATION, MailKind.PASSWORD_RESET)
             else f"{self.public_url}/login"
         )
         message = self.mail_composer(self, kind, user, to or user.email, link)
-        return self.send_mail(message)
+        return self.send_mail(message, at)
 
-    def send_mail(self, message: MailMessage) -> MailMessage:
+    def send_mail(self, message: MailMessage, at: float | None = None) -> MailMessage:
+        """Stamp and queue ``message``; ``at`` backdates it to when it fell due."""
         stamped = MailMessage(
             to=message.to,
             subject=message.subject,
@@ -561,31 +413,8 @@ class EmulatorState:
             links=message.links,
             user_id=message.user_id,
             org_id=message.org_id,
-            sent_at=self.now(),
+            sent_at=self.now() if at is None else at,
             id=next(self._mail_ids),
         )
         self.outbox.append(stamped)
         return stamped
-
-
-def plain_mail(
-    state: EmulatorState, kind: MailKind, user: SystemUser, to: str, link: str | None
-) -> MailMessage:
-    """Fallback composer used until ``mail.py`` installs the real wording."""
-    subjects = {
-        MailKind.ACTIVATION: "Activate your JumpCloud account",
-        MailKind.WELCOME: "Welcome to JumpCloud",
-        MailKind.PASSWORD_RESET: "Reset your JumpCloud password",
-        MailKind.MFA_ENABLED: "MFA Now Enabled on your JumpCloud Account",
-    }
-    links = (link,) if link else ()
-    body = f"Hello {user.firstname or user.username},\n\n{subjects[kind]}: {link or ''}\n"
-    return MailMessage(
-        to=to,
-        subject=subjects[kind],
-        body=body,
-        kind=kind,
-        links=links,
-        user_id=user.id,
-        org_id=user.org_id,
-    )

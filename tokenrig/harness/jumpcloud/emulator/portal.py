@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from tokenrig.harness.jumpcloud.emulator import portal_activation as activation
 from tokenrig.harness.jumpcloud.emulator import portal_flows as flows
 from tokenrig.harness.jumpcloud.emulator.models import EmulatorError, EmulatorState, SystemUser
 from tokenrig.harness.jumpcloud.emulator.portal_pages import Markup, fragment, message_page, page
@@ -136,16 +137,28 @@ class Portal:
         email = _string_field(body, "email") or ""
         password = _string_field(body, "password") or ""
         otp = _string_field(body, "otp", required=False)
-        status, data = flows.login(self.state, session, email, password, otp).to_json()
-        return json_response(data, status, [NO_STORE])
+        org_id = _string_field(body, "orgId", required=False) or None
+        result = flows.login(self.state, session, email, password, otp, org_id)
+        return self._login_answer(result)
 
     def auth_totp(self, request: Request) -> Response:
         session = self._check_xsrf(request, self._session(request), None)
         otp = _string_field(request.json_object(), "otp") or ""
-        status, data = flows.login_totp(self.state, session, otp).to_json()
-        if status == 401 and "factors" in data:  # a wrong second code is a plain failure
+        return self._login_answer(flows.login_totp(self.state, session, otp), second_step=True)
+
+    @staticmethod
+    def _login_answer(result: flows.LoginResult, *, second_step: bool = False) -> Response:
+        """The JSON answer of a login step, with the rotated session's cookie when the login
+        advanced and ``Retry-After`` when it is throttled."""
+        status, data = result.to_json()
+        if second_step and status == 401 and "factors" in data:  # a wrong second code
             data = {"message": flows.MSG_AUTH_FAILED}
-        return json_response(data, status, [NO_STORE])
+        headers = [NO_STORE]
+        if result.session is not None:
+            headers.append(_cookie_header(result.session))
+        if result.outcome is flows.Outcome.THROTTLED:
+            headers.append(("Retry-After", str(result.retry_after)))
+        return json_response(data, status, headers)
 
     def logout(self, request: Request) -> Response:
         session = self._session(request)
@@ -230,7 +243,7 @@ class Portal:
     def activate_page(self, request: Request) -> Response:
         token = request.query_one("token") or ""
         try:
-            user = flows.activation_user(self.state, token)
+            user = activation.activation_user(self.state, token)
         except EmulatorError as exc:
             return html_response(message_page("Activation Failed", exc.message), exc.status)
         return html_response(self._activate_form(user, token, ""))
@@ -251,14 +264,14 @@ class Portal:
         form = _form(request)
         token = form.get("token", "")
         try:
-            user = flows.activate(
+            user = activation.activate(
                 self.state, token, form.get("password", ""), form.get("confirm", "")
             )
         except EmulatorError as exc:
             if _wants_json(request):
                 return error_response(exc.status, exc.message)
             if exc.status == 400:  # a password problem: show the form again with the reason
-                user = flows.activation_user(self.state, token)
+                user = activation.activation_user(self.state, token)
                 return html_response(self._activate_form(user, token, exc.message), 400)
             return html_response(message_page("Activation Failed", exc.message), exc.status)
         if _wants_json(request):

@@ -1,16 +1,21 @@
 """What the emulated User Portal does, apart from HTTP: log in, owe a TOTP code, the MFA gate
 (grace period, "Set Up Later", lock-out after it), TOTP enrollment and lock-out after wrong
-codes, and activation with a new password.
+codes (activation links and new passwords: ``portal_activation.py``).
 
 The HTML pages and the JSON calls in ``portal.py`` both call these functions, so a browser and
 an API-level client walk exactly the same rules. Every function takes ``state.lock`` itself.
 
 Rules the real service does not document are emulator choices, kept in one place:
 
-* wrong passwords lock the account after the org's ``passwordPolicy.maxLoginAttempts`` (when
-  ``enableMaxLoginAttempts``); wrong TOTP codes (at enrollment or login) after
-  ``PortalPolicy.max_failed_codes``; a locked account unlocks itself after the org's
-  ``lockoutTimeInSeconds``, or at once through the console's ``unlock``;
+* wrong passwords and wrong TOTP codes (at enrollment or login) lock the account after the
+  org's ``passwordPolicy.maxLoginAttempts`` (when ``enableMaxLoginAttempts``; codes fall back
+  to ``PortalPolicy.max_failed_codes`` when it is off); a locked account unlocks itself after
+  the org's ``lockoutTimeInSeconds``, or at once through the console's ``unlock``;
+* a locked account answers the same whatever the password (which is not even checked), and
+  failed logins per email are throttled (``portal_state.THROTTLE_FAILURES``): 429;
+* login looks the email up in the org named by ``orgId`` when given; an email held by portal
+  users of more than one org without ``orgId`` is a 409, never a guess;
+* a login that succeeds (or reaches the TOTP step) moves to a new session id and XSRF token;
 * a TOTP code is asked at login only while the org's TOTP factor is switched on;
 * when MFA is required and the grace period is over (or there is none), the user cannot log
   in to the portal at all until an admin runs ``resetmfa`` (which starts a new period).
@@ -32,8 +37,6 @@ from tokenrig.harness.jumpcloud.emulator.models import (
 )
 from tokenrig.harness.jumpcloud.emulator.portal_state import PortalSession, Stage
 from tokenrig.harness.jumpcloud.emulator.portal_totp import check_code, new_totp_secret
-from tokenrig.harness.jumpcloud.emulator.user_schema import PasswordPolicyError
-from tokenrig.harness.jumpcloud.emulator.user_schema import check_password as check_password_policy
 from tokenrig.harness.jumpcloud.objects import UserState
 from tokenrig.harness.otp.window import WindowPolicy
 from tokenrig.harness.secrets import Secret
@@ -102,12 +105,24 @@ class Outcome(StrEnum):
     FAILED = "failed"
     LOCKED = "locked"
     ENROLLMENT_EXPIRED = "enrollment_expired"
+    THROTTLED = "throttled"
+    AMBIGUOUS = "ambiguous"
+
+
+MSG_THROTTLED = "Too many failed login attempts. Try again later."
+MSG_AMBIGUOUS = (
+    "This email address has accounts in more than one organization: log in with the"
+    " organization's id (orgId)."
+)
 
 
 @dataclass(frozen=True)
 class LoginResult:
     outcome: Outcome
     redirect_to: str = ""
+    session: PortalSession | None = None
+    """The rotated session when the login advanced (its cookie must be sent)."""
+    retry_after: int = 0
 
     def to_json(self) -> tuple[int, dict[str, Any]]:
         """``(status, body)`` as ``/userconsole/auth`` answers."""
@@ -118,6 +133,10 @@ class LoginResult:
                 "message": MSG_MFA_REQUIRED,
                 "factors": [{"type": "totp", "status": "available"}],
             }
+        if self.outcome is Outcome.THROTTLED:
+            return 429, {"message": MSG_THROTTLED}
+        if self.outcome is Outcome.AMBIGUOUS:
+            return 409, {"message": MSG_AMBIGUOUS}
         message = {
             Outcome.FAILED: MSG_AUTH_FAILED,
             Outcome.LOCKED: MSG_LOCKED,
@@ -140,14 +159,11 @@ def _lock(state: EmulatorState, user: SystemUser) -> None:
 
 def unlock_if_lockout_over(state: EmulatorState, user: SystemUser) -> None:
     """Lift a lock older than the org's ``lockoutTimeInSeconds`` (the service's auto-unlock)."""
-    if not user.account_locked or user.account_locked_date is None:
+    if not user.account_locked or user.account_locked_date is None or user.enrollment_locked:
         return
     seconds = _password_policy(state, user).get("lockoutTimeInSeconds")
     if isinstance(seconds, int | float) and state.now() >= user.account_locked_date + seconds:
-        user.account_locked = False
-        user.account_locked_date = None
-        user.bad_login_attempts = 0
-        user.totp_failed_attempts = 0
+        state.clear_lock(user)
 
 
 def _count_bad_password(state: EmulatorState, user: SystemUser) -> None:
@@ -160,10 +176,21 @@ def _count_bad_password(state: EmulatorState, user: SystemUser) -> None:
         _lock(state, user)
 
 
+def code_attempt_limit(state: EmulatorState, user: SystemUser) -> int:
+    """Wrong TOTP codes before the lock: the org's ``maxLoginAttempts`` ("the allowed number
+    of user attempts is set by the IT admin"), or the portal policy's when the org's limit is
+    switched off."""
+    policy = _password_policy(state, user)
+    limit = policy.get("maxLoginAttempts")
+    if policy.get("enableMaxLoginAttempts") and isinstance(limit, int) and limit >= 1:
+        return limit
+    return state.portal.policy.max_failed_codes
+
+
 def _count_bad_code(state: EmulatorState, user: SystemUser) -> bool:
     """Count a wrong TOTP code; True when that locked the account."""
     user.totp_failed_attempts += 1
-    if user.totp_failed_attempts >= state.portal.policy.max_failed_codes:
+    if user.totp_failed_attempts >= code_attempt_limit(state, user):
         _lock(state, user)
         return True
     return False
@@ -184,13 +211,20 @@ def _accept_code(state: EmulatorState, user: SystemUser, secret: Secret, otp: st
     return True
 
 
-def _portal_user(state: EmulatorState, email: str) -> SystemUser | None:
-    """The user who may log in with ``email``: existing, activated (has a password), not
-    suspended. Others get the same "Authentication failed." as a wrong password."""
-    user = state.find_user_by_email(email) if email else None
-    if user is None or not user.activated or user.state is not UserState.ACTIVATED:
-        return None
-    return user
+def _portal_users(state: EmulatorState, email: str, org_id: str | None) -> list[SystemUser]:
+    """The users who may log in with ``email`` (in org ``org_id`` when given): activated (has
+    a password) and not suspended. Others get the same "Authentication failed." as a wrong
+    password."""
+    wanted = email.casefold()
+    return [
+        user
+        for user in state.users.values()
+        if email
+        and user.email.casefold() == wanted
+        and (org_id is None or user.org_id == org_id)
+        and user.activated
+        and user.state is UserState.ACTIVATED
+    ]
 
 
 def _finish_login(
@@ -209,32 +243,64 @@ def _finish_login(
 
 
 def login(
-    state: EmulatorState, session: PortalSession, email: str, password: str, otp: str | None
+    state: EmulatorState,
+    session: PortalSession,
+    email: str,
+    password: str,
+    otp: str | None,
+    org_id: str | None = None,
 ) -> LoginResult:
-    """``POST /userconsole/auth``: password, then the TOTP code when one is due."""
+    """``POST /userconsole/auth``: password, then the TOTP code when one is due. Throttled per
+    email; the session is rotated when the login advances (see the module docstring)."""
     with state.lock:
+        state.run_due_state_changes()
         session.sign_out()
-        user = _portal_user(state, email)
-        if user is None:
-            return LoginResult(Outcome.FAILED)
-        unlock_if_lockout_over(state, user)
-        if not check_password(user.password_hash, password):
-            if not user.account_locked:
-                _count_bad_password(state, user)
-            return LoginResult(Outcome.FAILED)
-        if user.account_locked:
-            return LoginResult(Outcome.LOCKED)
-        if totp_due(state, user):
-            assert user.totp_secret is not None
-            if otp and not _accept_code(state, user, user.totp_secret, otp):
-                if _count_bad_code(state, user):
-                    return LoginResult(Outcome.LOCKED)
-                otp = None
-            if not otp:
-                session.await_totp(user.id)
-                return LoginResult(Outcome.MFA_REQUIRED)
-            return _finish_login(state, session, user, code_accepted=True)
-        return _finish_login(state, session, user, code_accepted=False)
+        key = f"{org_id or ''}/{email.casefold()}"
+        wait = state.portal.throttle_wait(key, state.now())
+        if wait is not None:
+            return LoginResult(Outcome.THROTTLED, retry_after=wait)
+        result = _login(state, session, email, password, otp, org_id)
+        if result.outcome in (Outcome.FAILED, Outcome.LOCKED, Outcome.ENROLLMENT_EXPIRED):
+            state.portal.record_failed_login(key, state.now())
+        if session.stage is not Stage.ANONYMOUS:
+            fresh = state.portal.rotate(session, state.now())
+            return LoginResult(result.outcome, result.redirect_to, fresh)
+        return result
+
+
+def _login(
+    state: EmulatorState,
+    session: PortalSession,
+    email: str,
+    password: str,
+    otp: str | None,
+    org_id: str | None,
+) -> LoginResult:
+    candidates = _portal_users(state, email, org_id)
+    if len(candidates) > 1:
+        return LoginResult(Outcome.AMBIGUOUS)
+    if not candidates:
+        return LoginResult(Outcome.FAILED)
+    user = candidates[0]
+    unlock_if_lockout_over(state, user)
+    if user.account_locked:
+        # The same answer for any password, which is not even checked: no oracle.
+        expired = user.enrollment_locked
+        return LoginResult(Outcome.ENROLLMENT_EXPIRED if expired else Outcome.LOCKED)
+    if not check_password(user.password_hash, password):
+        _count_bad_password(state, user)
+        return LoginResult(Outcome.FAILED)
+    if totp_due(state, user):
+        assert user.totp_secret is not None
+        if otp and not _accept_code(state, user, user.totp_secret, otp):
+            if _count_bad_code(state, user):
+                return LoginResult(Outcome.LOCKED)
+            otp = None
+        if not otp:
+            session.await_totp(user.id)
+            return LoginResult(Outcome.MFA_REQUIRED)
+        return _finish_login(state, session, user, code_accepted=True)
+    return _finish_login(state, session, user, code_accepted=False)
 
 
 def login_totp(state: EmulatorState, session: PortalSession, otp: str) -> LoginResult:
@@ -251,7 +317,11 @@ def login_totp(state: EmulatorState, session: PortalSession, otp: str) -> LoginR
                 session.sign_out()
                 return LoginResult(Outcome.LOCKED)
             return LoginResult(Outcome.FAILED)
-        return _finish_login(state, session, user, code_accepted=True)
+        result = _finish_login(state, session, user, code_accepted=True)
+        if result.outcome is Outcome.OK:
+            fresh = state.portal.rotate(session, state.now())
+            return LoginResult(result.outcome, result.redirect_to, fresh)
+        return result
 
 
 def signed_in_user(state: EmulatorState, session: PortalSession | None) -> SystemUser | None:
@@ -261,10 +331,11 @@ def signed_in_user(state: EmulatorState, session: PortalSession | None) -> Syste
         return None
     with state.lock:
         user = state.users.get(session.user_id or "")
-        if user is None or user.state is not UserState.ACTIVATED or user.account_locked:
+        locked = user is not None and user.account_locked and not user.enrollment_locked
+        if user is None or user.state is not UserState.ACTIVATED or locked:
             session.sign_out()
             return None
-        return user
+        return user  # an expired enrollment period is answered by the MFA gate (403)
 
 
 def defer_setup(state: EmulatorState, session: PortalSession, user: SystemUser) -> MfaGate:
@@ -312,46 +383,5 @@ def verify_totp(state: EmulatorState, user: SystemUser, otp: str) -> VerifyResul
             return VerifyResult(VerifyOutcome.ENROLLED)
         if _count_bad_code(state, user):
             return VerifyResult(VerifyOutcome.LOCKED)
-        remaining = state.portal.policy.max_failed_codes - user.totp_failed_attempts
+        remaining = code_attempt_limit(state, user) - user.totp_failed_attempts
         return VerifyResult(VerifyOutcome.WRONG_CODE, remaining)
-
-
-def activation_user(state: EmulatorState, token: str) -> SystemUser:
-    """The user an activation/reset link belongs to, without using the link up."""
-    with state.lock:
-        entry = state.activation_tokens.get(token)
-        if entry is None or entry[1] <= state.now() or entry[0] not in state.users:
-            raise EmulatorError("Activation code has either already been used or has expired.", 410)
-        return state.users[entry[0]]
-
-
-_POLICY_WORDS = {
-    "minLength": "at least 8 characters",
-    "alphabetic": "a letter",
-    "numeric": "a digit",
-}
-
-
-def password_problem(password: str, confirm: str) -> str | None:
-    """Why a new password is refused (the console's password policy, then the confirmation)."""
-    try:
-        check_password_policy(password, True)
-    except PasswordPolicyError as exc:
-        needs = ", ".join(_POLICY_WORDS.get(problem, problem) for problem in exc.problems)
-        return f"Password does not meet the password policy: it needs {needs}."
-    if password != confirm:
-        return "Passwords do not match."
-    return None
-
-
-def activate(state: EmulatorState, token: str, password: str, confirm: str) -> SystemUser:
-    """Set the password from an activation or reset link; the link is then used up."""
-    problem = password_problem(password, confirm)
-    with state.lock:
-        activation_user(state, token)
-        if problem is not None:
-            raise EmulatorError(problem, 400)
-        user = state.redeem_activation_token(token)
-        state.set_password(user, password)
-        state.portal.end_sessions_of(user.id)
-        return user

@@ -24,6 +24,13 @@ SESSION_COOKIE = "_jumpcloud_user_console_"
 MAX_SESSIONS = 10_000
 """Oldest sessions are dropped past this many, so a client looping on ``/xsrf`` cannot grow
 the emulator without bound."""
+THROTTLE_FAILURES = 10
+THROTTLE_SECONDS = 300.0
+"""Failed logins (wrong password, locked account, unknown email) allowed per email address in
+a sliding window of this many seconds on the emulator's clock; past that ``/userconsole/auth``
+answers 429 without looking at the password (emulator choice: JumpCloud's limits are not
+public). It keeps a locked account from being a free password oracle."""
+MAX_THROTTLE_KEYS = 10_000
 
 
 @dataclass
@@ -34,7 +41,8 @@ class PortalPolicy:
     ``totp_secret_bytes``: seed length of new enrollments (20 = 160 bits; 10 = 80 bits, the
     16-character keys users report from JumpCloud).
     ``max_failed_codes``: wrong TOTP codes in a row (at enrollment or login) before the account
-    is locked. Wrong passwords lock after the org's ``passwordPolicy.maxLoginAttempts``.
+    is locked *when the org's ``passwordPolicy.enableMaxLoginAttempts`` is off*; while it is on
+    (the default), codes and passwords both follow the org's ``maxLoginAttempts``.
     """
 
     totp_window: int = 1
@@ -96,6 +104,8 @@ class PortalState:
 
     policy: PortalPolicy = field(default_factory=PortalPolicy)
     sessions: dict[str, PortalSession] = field(default_factory=dict, metadata=SECRET)
+    failed_logins: dict[str, list[float]] = field(default_factory=dict)
+    """Times of recent failed logins per throttle key (the casefolded email)."""
     token_memories: dict[str, TokenState] = field(default_factory=dict)
     """Verifier memory (learnt drift) per seed fingerprint: a new seed after ``resetmfa`` starts
     fresh without anyone having to clear it. The last used step lives on the user record."""
@@ -112,6 +122,33 @@ class PortalState:
         self.sessions[session.id] = session
         return session
 
+    def rotate(self, session: PortalSession, now: float) -> PortalSession:
+        """The same login state under a new id and XSRF token; the old id is forgotten, so a
+        cookie planted before the login never becomes signed in (session fixation)."""
+        self.sessions.pop(session.id, None)
+        fresh = self.new_session(now)
+        fresh.stage = session.stage
+        fresh.user_id = session.user_id
+        fresh.mfa_deferred = session.mfa_deferred
+        session.sign_out()
+        return fresh
+
+    def throttle_wait(self, key: str, now: float) -> int | None:
+        """Seconds until ``key`` may try again, or None when it is not throttled."""
+        recent = [t for t in self.failed_logins.get(key, []) if t > now - THROTTLE_SECONDS]
+        if recent:
+            self.failed_logins[key] = recent
+        else:
+            self.failed_logins.pop(key, None)
+        if len(recent) < THROTTLE_FAILURES:
+            return None
+        return max(1, int(recent[0] + THROTTLE_SECONDS - now + 0.999))
+
+    def record_failed_login(self, key: str, now: float) -> None:
+        while len(self.failed_logins) >= MAX_THROTTLE_KEYS and key not in self.failed_logins:
+            del self.failed_logins[next(iter(self.failed_logins))]
+        self.failed_logins.setdefault(key, []).append(now)
+
     def get(self, session_id: str | None) -> PortalSession | None:
         return self.sessions.get(session_id) if session_id else None
 
@@ -124,4 +161,5 @@ class PortalState:
     def clear(self) -> None:
         """Forget sessions; the policy stays as configured (like the orgs on an emulator reset)."""
         self.sessions.clear()
+        self.failed_logins.clear()
         self.token_memories.clear()

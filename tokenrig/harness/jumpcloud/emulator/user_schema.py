@@ -32,6 +32,9 @@ class Field:
     post: bool = True
     put: bool = True
     nullable: bool = False
+    put_kind: str | None = None
+    """The type a PUT body has when it differs from a POST's (``systemuserput`` vs
+    ``systemuserputpost``)."""
 
 
 _TEXT = Field(STRING, 1024)
@@ -55,7 +58,8 @@ USER_FIELDS: dict[str, Field] = {
     "enable_managed_uid": Field(BOOL),
     "enable_user_portal_multifactor": Field(BOOL),
     "external_dn": _TEXT,
-    "external_password_expiration_date": Field(DATETIME),
+    # POST: a date-time; PUT and GET: a plain string, "" when unset, so a GET writes back.
+    "external_password_expiration_date": Field(DATETIME, put_kind=STRING),
     "external_source_type": _TEXT,
     "externally_managed": Field(BOOL),
     "firstname": _TEXT,
@@ -139,11 +143,12 @@ def check_body(body: dict[str, Any], *, for_put: bool) -> dict[str, Any]:
             continue
         if name in ("unix_uid", "unix_guid") and isinstance(value, str) and value.isdigit():
             body[name] = value = int(value)  # JumpCloud turns numeric strings into numbers
-        if not _type_ok(spec.kind, value):
-            raise EmulatorError(f"Bad Request: field {name!r} must be of type {spec.kind}")
+        kind = spec.put_kind if for_put and spec.put_kind else spec.kind
+        if not _type_ok(kind, value):
+            raise EmulatorError(f"Bad Request: field {name!r} must be of type {kind}")
         if spec.max_length is not None and isinstance(value, str) and len(value) > spec.max_length:
             raise EmulatorError(f"Bad Request: field {name!r} is longer than {spec.max_length}")
-        if spec.kind == DATETIME:
+        if kind == DATETIME:
             _check_time(name, value)
         if spec.kind == INT and value < 1:
             raise EmulatorError(f"Bad Request: field {name!r} must be >= 1")

@@ -1,0 +1,91 @@
+"""The forced path: a user the administrator already requires MFA of enrolls at login.
+
+It is the admin path from the moment "Require MFA" is set, without the activation mail:
+the user has a password, the next login shows the MFA setup instead of the portal, the
+token is enrolled there, and the login after that demands (and accepts, once) its code.
+"""
+
+from __future__ import annotations
+
+from tokenrig.harness.clock import Clock
+from tokenrig.harness.enroll.portal import UserPortal
+from tokenrig.harness.enroll.procedure import (
+    DEFAULT_GRACE_DAYS,
+    Enrollee,
+    Enrollment,
+    add_active_user,
+    check_totp_status,
+    enable_totp_for_org,
+    enroll_token,
+    log_in,
+    login_with_token,
+    require_mfa,
+)
+from tokenrig.harness.enroll.steps import StepRunner
+from tokenrig.harness.jumpcloud import JumpCloudClient, MfaStatus
+from tokenrig.harness.jumpcloud.portal_client import LoginOutcome
+from tokenrig.harness.secrets import SecretText
+from tokenrig.harness.tokens.base import Token
+
+
+def forced_path(
+    runner: StepRunner,
+    *,
+    admin: JumpCloudClient,
+    portal: UserPortal,
+    token: Token,
+    clock: Clock,
+    username: str,
+    email: str,
+    password: SecretText,
+    grace_days: int = DEFAULT_GRACE_DAYS,
+    created: list[str] | None = None,
+) -> Enrollment:
+    """User with a password and "Require MFA" → login forces setup → token → next login."""
+    runner.run("MFA Configurations: switch TOTP on for the org", enable_totp_for_org, admin)
+    user_id = runner.run(
+        "Users: add user with a password", add_active_user, admin, username, email, password
+    )
+    if created is not None:
+        created.append(user_id)
+    runner.run(
+        f"Require MFA for User Portal ({grace_days}-day grace period)",
+        require_mfa,
+        admin,
+        user_id,
+        grace_days,
+        clock,
+    )
+    runner.run(
+        "log in: MFA setup is forced", log_in, portal, email, password, LoginOutcome.SETUP_REQUIRED
+    )
+    return enroll_at_forced_login(
+        runner, admin, portal, token, clock, user_id, username, email, password
+    )
+
+
+def enroll_at_forced_login(
+    runner: StepRunner,
+    admin: JumpCloudClient | None,
+    portal: UserPortal,
+    token: Token,
+    clock: Clock,
+    user_id: str,
+    username: str,
+    email: str,
+    password: SecretText,
+) -> Enrollment:
+    """From the forced setup prompt to the proven next login (``admin`` None: a portal user
+    only, as with ``tokenrig enroll --url``, so the console check is left out)."""
+    key, request, code = enroll_token(runner, portal, token, clock, forced=True)
+    if admin is not None:
+        runner.run(
+            "console: mfaEnrollment.totpStatus is ENROLLED",
+            check_totp_status,
+            admin,
+            user_id,
+            MfaStatus.ENROLLED,
+        )
+    enrollee = Enrollee(user_id, username, email, password)
+    login_with_token(runner, portal, enrollee, token, clock, period=key.period)
+    return Enrollment(enrollee, key, request, token, code)
