@@ -21,6 +21,7 @@ pytest_plugins = [
     "tokenrig.fixtures.enrolled",
     "tokenrig.fixtures.records",
     "tokenrig.fixtures.qualification",
+    "tokenrig.fixtures.redaction",
 ]
 
 MARKERS = (

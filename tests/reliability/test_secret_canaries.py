@@ -12,18 +12,24 @@ Runs, each as a subprocess the way a user runs it:
 logs exist), ``tokenrig burn --seeds``, ``tokenrig otp code --secret`` (valid and invalid),
 ``tokenrig otp uri``, ``tokenrig jumpcloud serve --api-key`` and ``sweep``, and the enrollment
 suite (``pytest tests/enrollment --alluredir --junitxml``) with the emulator's seeds and the
-fixtures' passwords replaced by canaries.
+fixtures' passwords replaced by canaries; tests that fail on purpose with seeds in their locals
+(``victims/secret_locals.py``) under ``-l``, ``--showlocals``, ``--tb=long`` and
+``--full-trace``; and ``tokenrig qualify`` and ``tokenrig burn`` through a rig that quotes
+every seed write it refuses in its ERR text as ``:``/space/``-`` separated hex
+(``victims/echo_rig.py``), searched for exactly the bytes the rig quoted as well.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -49,6 +55,9 @@ def needles() -> dict[str, bytes]:
         "seed base32": b32,
         "seed hex": PREFIX.hex(),
         "seed spaced hex": PREFIX.hex(" "),
+        "seed colon hex": PREFIX.hex(":"),
+        "seed dashed hex": PREFIX.hex("-"),
+        "seed as a C array": ", ".join(f"0x{b:02x}" for b in PREFIX),
         "seed base64": base64.b64encode(PREFIX).decode(),
         "seed raw": PREFIX.decode(),
         "API key": API_KEY,
@@ -58,15 +67,32 @@ def needles() -> dict[str, bytes]:
     return {what: text.lower().encode() for what, text in forms.items()}
 
 
-def leaks(files: Iterable[Path], printed: str = "") -> list[str]:
+def echo_needles(echo_log: Path) -> dict[str, bytes]:
+    """Every spelling of what the echoing rig quoted (seeds and SM4 seed-write bodies); the
+    first 10 bytes of each are enough to count as a leak."""
+    forms = {}
+    for n, line in enumerate(echo_log.read_text().split()):
+        head = bytes.fromhex(line)[:10]
+        for sep in ("", ":", " ", "-"):
+            forms[f"rig echo {n} as hex {sep!r}"] = (head.hex(sep) if sep else head.hex()).encode()
+    return forms
+
+
+def leaks(
+    files: Iterable[Path], printed: str = "", extra: dict[str, bytes] | None = None
+) -> list[str]:
     found = []
-    for what, needle in needles().items():
+    for what, needle in {**needles(), **(extra or {})}.items():
         if needle in printed.lower().encode():
             found.append(f"{what} in the output")
     for path in files:
         data = path.read_bytes()
         low = data.lower()
-        found += [f"{what} in {path}" for what, needle in needles().items() if needle in low]
+        found += [
+            f"{what} in {path}"
+            for what, needle in {**needles(), **(extra or {})}.items()
+            if needle in low
+        ]
         if data.startswith(b"\x89PNG"):
             for text in find_qr_texts(data):
                 found.append(f"a QR code in {path}: {text[:60]!r}")
@@ -252,3 +278,97 @@ def test_the_enrollment_suite_with_canary_seeds_and_passwords_leaks_none(tmp_pat
     files = [*written(results), junit]
     assert len(files) > 20
     assert leaks(files, run.stdout + run.stderr) == []
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["-l"], ["--showlocals"], ["--tb=long", "-l"], ["--full-trace", "-l"], ["--full-trace"]],
+    ids=" ".join,
+)
+def test_failing_tests_with_seeds_in_their_locals_leak_none(
+    tmp_path: Path, options: list[str]
+) -> None:
+    """Five tests fail on purpose with the seed in locals of every secret-holding type, in
+    compared values, in harness frames and in captured output (victims/secret_locals.py)."""
+    results = tmp_path / "allure-results"
+    junit = tmp_path / "junit.xml"
+    run = subprocess.run(
+        [
+            sys.executable, "-m", "pytest", str(VICTIMS / "secret_locals.py"), *options,
+            "-p", "no:randomly", "-rA", f"--alluredir={results}", f"--junitxml={junit}",
+            f"--basetemp={tmp_path / 'basetemp'}",
+        ],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT),
+             "CANARY_SEED_HEX": canary_seed(11).hex()},
+    )  # fmt: skip
+    printed = run.stdout + run.stderr
+    assert run.returncode == 1, printed[-3000:]
+    assert "5 failed" in printed, printed[-3000:]
+    if "-l" in options or "--showlocals" in options:  # the locals really were printed
+        assert re.search(r"burned\s+= Burned\(key=<20 bytes redacted>", printed), printed[-3000:]
+        assert re.search(r"raw\s+= <bytes literal", printed), printed[-3000:]
+    if "--full-trace" in options:  # and so were the harness frames
+        assert "tokenrig/harness/otp/base32.py" in printed
+    assert "<25 bytes as hex>" in printed  # the echoed APDU (5 header bytes + seed), scrubbed
+    files = [*written(results), junit]
+    assert sum(1 for p in files if p.name.endswith("-result.json")) == 5
+    assert leaks(files, printed) == []
+
+
+@pytest.fixture
+def echo_rig(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """victims/echo_rig.py on a pty: its path and the log of what it quoted."""
+    echo_log = tmp_path / "echoed.hex"  # the test's own record: never searched
+    rig = subprocess.Popen(
+        [sys.executable, str(VICTIMS / "echo_rig.py"), "2", str(echo_log)],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    try:
+        assert rig.stdout is not None
+        yield rig.stdout.readline().strip(), echo_log
+    finally:
+        rig.terminate()
+        rig.communicate(timeout=10)
+
+
+def test_qualify_through_a_rig_echoing_seeds_with_separators_leaks_none(
+    tmp_path: Path, echo_rig: tuple[str, Path]
+) -> None:
+    """Every seed write is refused with the seed quoted as ``:``, space or ``-`` separated hex;
+    pytest runs with ``-l --tb=long --full-trace``. Every output of the run is searched."""
+    pty, echo_log = echo_rig
+    seeds = seed_file(tmp_path / "seeds.csv", 2)
+    out = tmp_path / "out"
+    run = tokenrig(
+        "qualify", "--rig", pty, "--seeds", str(seeds), "--out", str(out),
+        "--", "-l", "--tb=long", "--full-trace", cwd=tmp_path,
+    )  # fmt: skip
+    printed = run.stdout + run.stderr
+    assert run.returncode == 1, printed[-3000:]
+    echoed = echo_log.read_text().split()
+    assert sum(1 for line in echoed if bytes.fromhex(line).startswith(PREFIX)) >= 2
+    records = json.loads((out / "records.json").read_text())
+    assert [t["verdict"] for t in records["tokens"]] == ["inconclusive"] * 2  # a rig fault
+    assert "refused <20 bytes as hex>" in (out / "records.json").read_text()
+    files = written(out)
+    assert {"records.json", "tokens.csv", "junit.xml", "report.html", "pytest.log"} <= {
+        p.name for p in files
+    }
+    assert any(p.name.endswith(".wire.log") for p in files)
+    assert leaks(files, printed, echo_needles(echo_log)) == []
+
+
+def test_burn_through_a_rig_echoing_the_sm4_seed_write_leaks_none(
+    tmp_path: Path, echo_rig: tuple[str, Path]
+) -> None:
+    """The NFC seed write (``84 C5``, the seed under a public key) quoted back in ERR text."""
+    pty, echo_log = echo_rig
+    seeds = seed_file(tmp_path / "seeds.csv", 2)
+    run = tokenrig("burn", "--seeds", str(seeds), "--rig", pty, cwd=tmp_path)
+    printed = run.stdout + run.stderr
+    assert run.returncode == 1, printed[-3000:]
+    assert printed.count("seed write failed") == 2, printed
+    assert [line[:4] for line in echo_log.read_text().split()] == ["84c5", "84c5"]
+    others = [p for p in written(tmp_path) if p not in (seeds, echo_log)]
+    assert leaks(others, printed, echo_needles(echo_log)) == []

@@ -12,24 +12,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tokenrig.harness.otp.c_firmware import Counter2038, as_lcd_reads, counter, firmware_hotp
 from tokenrig.harness.otp.generator import TotpGenerator
 from tokenrig.harness.otp.hotp import Algorithm, hotp, time_step
 from tokenrig.harness.otp.offset import find_step_offset
+from tokenrig.harness.secrets import SECRET, redacted
 
 _I32 = 2**31
 _U32 = 2**32
 _SEARCH_STEPS = 4 * 2880  # four days of 30 s steps either side: a clock that was never set
 
 
+@redacted
 @dataclass(frozen=True)
 class Burned:
     """What was written to the token (the seed bytes are only used to compute candidates)."""
 
-    key: bytes
+    key: bytes = field(metadata=SECRET)
     algorithm: Algorithm
     period: int
     digits: int = 6

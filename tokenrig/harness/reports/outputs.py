@@ -17,8 +17,12 @@ REPORT_HTML = "report.html"
 
 
 def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` as a whole, readable by the owner only (0600): records,
+    tokens.csv and report.html carry seed fingerprints (docs/qualification.md)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
     os.replace(tmp, path)
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from tokenrig.harness.secrets import SECRET, redacted
 from tokenrig.harness.sim.firmware import SimFirmware, SimFirmwareError
 from tokenrig.harness.transports.token2 import molto2, single_profile, tlv
 from tokenrig.harness.transports.token2.apdu import CLA_PLAIN, CLA_SECURE, Response
@@ -51,13 +52,14 @@ from tokenrig.harness.transports.token2.status import (
 MOLTO2_AUTH_TRIES = 10
 
 
+@redacted
 @dataclass(frozen=True)
 class _Apdu:
     cla: int
     ins: int
     p1: int
     p2: int
-    data: bytes
+    data: bytes = field(metadata=SECRET)
 
 
 def _split(raw: bytes) -> _Apdu | None:

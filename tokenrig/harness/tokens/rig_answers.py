@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from tokenrig.harness.scrub import scrub_text
 from tokenrig.harness.tokens.base import InfrastructureError
 
 MS_MAX_DIGITS = 16  # the rig's millisecond counter: 2**53 ms (285,000 years) fits in 16 digits
@@ -23,7 +24,6 @@ QUOTE_LIMIT = 120  # characters of an offending answer quoted in the error
 
 _CODE = re.compile(r"^[0-9?]+$")
 _DECIMAL = re.compile(r"^[0-9]+$")
-_HEX_SEPARATED = re.compile(r"(?:[0-9A-Fa-f]{2}[:\- ]?){8,}")
 
 
 class RigAnswerError(InfrastructureError):
@@ -41,7 +41,7 @@ def quote_answer(values: Sequence[str]) -> str:
     """The answer's values as safe, bounded text for an error message or a finding."""
     text = " ".join(values)
     text = "".join(c if " " <= c <= "~" else "?" for c in text)
-    text = _HEX_SEPARATED.sub(lambda m: f"<{len(m.group())} chars of hex>", text)
+    text = scrub_text(text)
     if len(text) > QUOTE_LIMIT:
         return f"{text[:QUOTE_LIMIT]}... ({len(' '.join(values))} chars)"
     return text

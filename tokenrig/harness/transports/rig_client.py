@@ -15,13 +15,13 @@ import itertools
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import serial
 
 from tokenrig.harness.clock import SYSTEM_CLOCK, Clock
-from tokenrig.harness.secrets import SecretText
+from tokenrig.harness.secrets import SCRUBBED, SecretText, redacted
 from tokenrig.harness.tokens import rig_answers
 from tokenrig.harness.tokens.base import InfrastructureError, TokenError, Unsupported
 from tokenrig.harness.tokens.rig_answers import RigAnswerError
@@ -75,11 +75,12 @@ class RigUnsupported(Unsupported):
         self.code = code
 
 
+@redacted
 @dataclass(frozen=True)
 class Exchange:
     """One answered request with the host-clock times around it."""
 
-    values: tuple[str, ...]
+    values: tuple[str, ...] = field(metadata=SCRUBBED)
     sent_at: float
     received_at: float
 

@@ -12,10 +12,10 @@ tag is not the one it is waiting for (stale answers, noise, a rig's boot banner)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
-from tokenrig.harness.secrets import SecretText, fingerprint
+from tokenrig.harness.secrets import SCRUBBED, SecretText, fingerprint, redacted
 
 PROTOCOL_VERSION = "1.0"
 MAX_LINE = 1024  # bytes including the terminator; an APDU of 261 bytes is 522 hex digits
@@ -108,13 +108,14 @@ class Request:
         return " ".join(words)
 
 
+@redacted
 @dataclass(frozen=True)
 class Response:
     ok: bool
-    values: tuple[str, ...] = ()
+    values: tuple[str, ...] = field(default=(), metadata=SCRUBBED)
     tag: str | None = None
     code: int | None = None
-    text: str = ""
+    text: str = field(default="", metadata=SCRUBBED)
 
     def line(self) -> bytes:
         words = [f"@{self.tag}"] if self.tag else []

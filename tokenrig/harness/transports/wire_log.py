@@ -11,10 +11,12 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import logging
-import re
+import os
 import threading
 from pathlib import Path
 from typing import TextIO
+
+from tokenrig.harness.scrub import scrub_bytes, scrub_text
 
 LOGGER = logging.getLogger("tokenrig.wire")
 
@@ -34,7 +36,9 @@ class WireLog:
         self._file: TextIO | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("a", encoding="utf-8")
+            # Owner-only: seed and APDU bodies appear as keyed fingerprints (docs/rig-protocol.md).
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            self._file = os.fdopen(fd, "a", encoding="utf-8")
 
     def sent(self, text: str) -> None:
         self._write(SENT, text)
@@ -67,27 +71,25 @@ class WireLog:
         LOGGER.debug("%s", line)
 
 
-_HEX_RUN = re.compile(rb"[0-9A-Fa-f]{16,}")
-_HEX_RUN_TEXT = re.compile(r"[0-9A-Fa-f]{16,}")
-
-
 def scrub_hex(text: str) -> str:
-    """``text`` with every run of 16+ hex digits replaced by ``<N hex digits>``.
+    """``text`` with every spelling of possibly secret bytes hidden (:func:`scrub_text`).
 
-    For text a rig wrote (an ERR text, an OK value): a rig that quotes the request it refused
-    would otherwise put seed bytes into the log and into exception messages. Decimal rig
-    timestamps (at most 15 digits for 48 bits) and token serials (13 digits) are not touched.
+    For text a rig wrote (an ERR text, an OK value): a rig that quotes the request it refused,
+    as contiguous hex, ``84:C5:01:...``, base64 or base32, would otherwise put seed bytes into
+    the log and into exception messages. Runs of 16+ hex digits become ``<N hex digits>``;
+    decimal rig timestamps (at most 15 digits for 48 bits) and token serials (13 digits) are
+    not touched.
     """
-    return _HEX_RUN_TEXT.sub(lambda m: f"<{len(m.group())} hex digits>", text)
+    return scrub_text(text)
 
 
 def describe_bytes(raw: bytes, limit: int = 40, what: str = "garbage") -> str:
     """A printable, bounded description of bytes that are not (or no longer) protocol.
 
-    Long hex runs are hidden: a rig that echoes its input would otherwise put a SEED
-    command's bytes into the log through this path.
+    Hex runs (contiguous or separated), base32 and base64 are hidden: a rig that echoes its
+    input would otherwise put a SEED command's bytes into the log through this path.
     """
-    hidden = _HEX_RUN.sub(lambda m: b"<%d hex digits>" % len(m.group()), raw)
+    hidden = scrub_bytes(raw)
     shown = hidden[:limit]
     suffix = "..." if len(hidden) > limit else ""
     return f"{what} {len(raw)} bytes {shown!r}{suffix}"

@@ -7,11 +7,12 @@ Read back through ``/__emulator__/outbox``; ``models`` re-exports every name.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from tokenrig.harness.jumpcloud.emulator.primitives import iso_time
+from tokenrig.harness.secrets import SECRET, redacted
 
 if TYPE_CHECKING:
     from tokenrig.harness.jumpcloud.emulator.models import EmulatorState
@@ -26,15 +27,16 @@ class MailKind(StrEnum):
     MFA_REMINDER = "mfa_reminder"  # 24 h before the enrollment grace period ends
 
 
+@redacted
 @dataclass(frozen=True)
 class MailMessage:
     """One mail the emulator "sent"; read back through ``/__emulator__/outbox``."""
 
     to: str
     subject: str
-    body: str
+    body: str = field(metadata=SECRET)
     kind: MailKind
-    links: tuple[str, ...] = ()
+    links: tuple[str, ...] = field(default=(), metadata=SECRET)  # carry one-time tokens
     user_id: str | None = None
     org_id: str | None = None
     sent_at: float = 0.0

@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from tokenrig.harness.jumpcloud.emulator.portal_totp import DEFAULT_SECRET_BYTES
 from tokenrig.harness.otp.verifier import TokenState
+from tokenrig.harness.secrets import SECRET, redacted
 
 SESSION_COOKIE = "_jumpcloud_user_console_"
 MAX_SESSIONS = 10_000
@@ -71,10 +72,11 @@ class Stage(StrEnum):
     SIGNED_IN = "signed_in"
 
 
+@redacted
 @dataclass
 class PortalSession:
-    id: str
-    xsrf: str
+    id: str = field(metadata=SECRET)
+    xsrf: str = field(metadata=SECRET)
     created: float
     stage: Stage = Stage.ANONYMOUS
     user_id: str | None = None
@@ -95,12 +97,13 @@ class PortalSession:
         self.mfa_deferred = False
 
 
+@redacted
 @dataclass
 class PortalState:
     """Sessions by id plus the policy; one per :class:`EmulatorState`."""
 
     policy: PortalPolicy = field(default_factory=PortalPolicy)
-    sessions: dict[str, PortalSession] = field(default_factory=dict)
+    sessions: dict[str, PortalSession] = field(default_factory=dict, metadata=SECRET)
     failed_logins: dict[str, list[float]] = field(default_factory=dict)
     """Times of recent failed logins per throttle key (the casefolded email)."""
     token_memories: dict[str, TokenState] = field(default_factory=dict)

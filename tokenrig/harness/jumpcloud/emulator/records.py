@@ -12,7 +12,7 @@ from typing import Any
 
 from tokenrig.harness.jumpcloud.emulator.primitives import iso_time
 from tokenrig.harness.jumpcloud.objects import UserState
-from tokenrig.harness.secrets import Secret, SecretText
+from tokenrig.harness.secrets import SECRET, Secret, SecretText, redacted
 
 
 @dataclass
@@ -61,6 +61,7 @@ def default_org_settings() -> dict[str, Any]:
     }
 
 
+@redacted
 @dataclass
 class SystemUser:
     """A V1 system user. Typed fields are the ones with behaviour; ``profile`` keeps every other
@@ -76,7 +77,7 @@ class SystemUser:
     firstname: str = ""
     lastname: str = ""
     alternate_email: str = ""
-    password_hash: str | None = None
+    password_hash: str | None = field(default=None, metadata=SECRET)
     password_date: float | None = None
     password_expired: bool = False
     account_locked: bool = False

@@ -49,6 +49,7 @@ from urllib.parse import parse_qs, urlsplit
 from tokenrig.harness.clock import Clock
 from tokenrig.harness.jumpcloud.emulator.faults import Fault, FaultPlan
 from tokenrig.harness.jumpcloud.emulator.models import EmulatorError, EmulatorState, Organization
+from tokenrig.harness.secrets import SECRET, redacted
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ _QUERY = re.compile(r"\?[^\s\"']*")
 """A query string inside a logged request line."""
 
 
+@redacted
 @dataclass
 class Request:
     """What a handler sees of one HTTP request."""
@@ -75,9 +77,9 @@ class Request:
     method: str
     path: str
     query: dict[str, list[str]]
-    headers: dict[str, str]
+    headers: dict[str, str] = field(metadata=SECRET)
     """Header names lower-cased."""
-    body: bytes
+    body: bytes = field(metadata=SECRET)
     params: dict[str, str] = field(default_factory=dict)
     org: Organization | None = None
 
@@ -157,12 +159,13 @@ def _has_surrogate(text: str) -> bool:
     return False
 
 
+@redacted
 @dataclass
 class Response:
     status: int = 200
-    body: bytes = b""
+    body: bytes = field(default=b"", metadata=SECRET)
     content_type: str = "application/json; charset=utf-8"
-    headers: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[tuple[str, str]] = field(default_factory=list, metadata=SECRET)
 
 
 def json_response(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tokenrig.harness.secrets import SECRET, redacted
+
 CLA_PLAIN = 0x80
 CLA_SECURE = 0x84  # secure-messaging class: the body ends in a 4-byte MAC
 
@@ -58,11 +60,12 @@ class Command:
         return f"Command({self.name}: {self.for_log()})"
 
 
+@redacted
 @dataclass(frozen=True)
 class Response:
     """A response APDU: data and the two status bytes."""
 
-    data: bytes
+    data: bytes = field(metadata=SECRET)
     sw: int
 
     @classmethod

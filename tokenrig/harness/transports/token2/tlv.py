@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from tokenrig.harness.secrets import SECRET, redacted
 
 TAG_SYS_CONFIG = 0x81
 TAG_DISPLAY_TIMEOUT = 0x1F
@@ -19,10 +21,11 @@ class TlvError(ValueError):
     """A TLV does not parse; the message says at which offset."""
 
 
+@redacted
 @dataclass(frozen=True)
 class Tlv:
     tag: int
-    value: bytes
+    value: bytes = field(metadata=SECRET)
 
     def encode(self) -> bytes:
         if len(self.value) > 0x7F:
