@@ -72,3 +72,40 @@ def test_a_test_outside_the_batch_is_ignored() -> None:
         assert live.running == {}
     finally:
         live.stop()
+
+
+def test_without_a_terminal_a_plain_status_line_is_printed_as_procedures_start() -> None:
+    out = io.StringIO()
+    live = LiveProgress(Console(file=out, force_terminal=False, width=200), plain_every=0.0)
+    live._collected(_ids())
+    try:
+        live.pytest_runtest_logstart(f"{SUITE}::test_drift[{TOKENS[0]}]", ("x", 0, "x"))
+        live.pytest_runtest_logstart(f"{SUITE}::test_burn[{TOKENS[1]}]", ("x", 0, "x"))
+    finally:
+        live.stop()
+    lines = [line for line in out.getvalue().splitlines() if line.startswith("progress:")]
+    assert lines[0] == "progress: 0/4 procedures done; drift ×1"
+    assert lines[1] == "progress: 0/4 procedures done; drift ×1, burn ×1"
+
+
+def test_plain_lines_are_rate_limited() -> None:
+    out = io.StringIO()
+    live = LiveProgress(Console(file=out, force_terminal=False), plain_every=3600.0)
+    live._collected(_ids())
+    try:
+        for token in TOKENS:
+            live.pytest_runtest_logstart(f"{SUITE}::test_drift[{token}]", ("x", 0, "x"))
+    finally:
+        live.stop()
+    assert out.getvalue().count("progress:") == 1
+
+
+def test_on_a_terminal_no_plain_lines_are_printed() -> None:
+    out = io.StringIO()
+    live = LiveProgress(Console(file=out, force_terminal=True), plain_every=0.0)
+    live._collected(_ids())
+    try:
+        live.pytest_runtest_logstart(f"{SUITE}::test_drift[{TOKENS[0]}]", ("x", 0, "x"))
+    finally:
+        live.stop()
+    assert "progress:" not in out.getvalue()

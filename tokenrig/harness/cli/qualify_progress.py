@@ -9,7 +9,9 @@ it knows nothing about how tokens are reached.
 from __future__ import annotations
 
 import json
+import math
 import re
+import time
 from collections import Counter
 from typing import Any
 
@@ -33,9 +35,17 @@ _STATUS_SO_FAR = {"pass": "[green]pass so far", "inconclusive": "[yellow]inconcl
 _STATUS_DONE = {"pass": "[green]pass", "inconclusive": "[yellow]inconclusive"}
 
 
+PLAIN_EVERY = 30.0  # seconds between status lines when the output is not a terminal
+
+
 class LiveProgress:
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, *, plain_every: float = PLAIN_EVERY) -> None:
         self.console = console
+        # Not a terminal (a CI log, a pipe): the bars cannot redraw, so a plain status line
+        # is printed at most every ``plain_every`` seconds instead, soak countdown included.
+        self.plain = not console.is_terminal
+        self.plain_every = plain_every
+        self._last_plain = -math.inf
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -96,6 +106,20 @@ class LiveProgress:
             self.progress.update(self.tasks[ident], status=f"[cyan]{procedure}…")
         if self.overall is not None:
             self.progress.update(self.overall, status=self._running_summary())
+        self._plain_line()
+
+    def _plain_line(self) -> None:
+        """One plain status line (when not a terminal, and not more often than asked)."""
+        if not self.plain or self.overall is None:
+            return
+        now = time.monotonic()
+        if now - self._last_plain < self.plain_every:
+            return
+        self._last_plain = now
+        done, total = sum(self.done.values()), sum(self.totals.values())
+        summary = self._running_summary()
+        line = f"progress: {done}/{total} procedures done" + (f"; {summary}" if summary else "")
+        self.console.print(line, markup=True, highlight=False)
 
     def _running_summary(self) -> str:
         """``drift ×3, burn ×1``: what the tokens still running are doing."""
@@ -115,6 +139,8 @@ class LiveProgress:
             return
         self.done[ident] += 1
         self.running.pop(ident, None)
+        if "drift" not in self.running.values():
+            self.soak_line = ""  # the soak ended with the last drift procedure
         state = self.state.get(ident, {})
         verdict = state.get("verdict", "pass")
         if report.failed and not state:
@@ -157,6 +183,7 @@ class LiveProgress:
             f"~{status.remaining / 60:.1f} min left"
         )
         self.progress.update(self.overall, status=self._running_summary())
+        self._plain_line()
 
     def stop(self) -> None:
         if self.soak_status in soak.SOAK_LISTENERS:
