@@ -156,3 +156,60 @@ def test_live_org_changes_are_restored_after_a_failing_run(
     assert f"tokenrig: {url}: restored TOTP factor: {state}" in out
     assert f"tokenrig: {url}: restored org settings contactName" in out
     assert emulator_key not in out + result.stderr
+
+
+LOSES_ORG_AFTER_CHANGE = f"""
+import requests
+
+def test_changes_the_factor_then_the_org_goes_away(jc_client, jumpcloud):
+    jc_client.set_totp_factor(False)
+    requests.post(jumpcloud.url + "/__emulator__/faults", headers={CONTROL_HEADERS!r},
+                  json={{"reset": True, "count": {BUDGET}}}, timeout=5).raise_for_status()
+    jc_client.list_users()
+"""
+
+
+def test_live_restore_that_cannot_reach_the_org_says_what_to_fix_by_hand(
+    tmp_path: Path, emulator_key: str
+) -> None:
+    with Emulator(api_key=emulator_key) as emulator:
+        admin = JumpCloudClient.connect(emulator.url, emulator_key)
+        admin.set_totp_factor(True)
+        result = run_inner(
+            tmp_path, LOSES_ORG_AFTER_CHANGE, "--jumpcloud", emulator.url, key=emulator_key
+        )
+        attempts = BUDGET - _faults_left(emulator)
+        emulator.faults.clear()
+        factor = admin.totp_factor().enabled
+    out = result.stdout
+    assert result.returncode == 1, out + result.stderr
+    assert "NOT restored: TOTP factor should be enabled" in out, out
+    assert "set it in the Admin Console, MFA Configurations" in out
+    assert factor is False  # the report is honest: it really was left changed
+    # the test's call: one retry budget; the restore: its own short one (3 attempts)
+    assert attempts == RetryPolicy().max_attempts + 3
+
+
+def test_live_cli_sweep_stops_at_the_first_unanswered_deletion(
+    fresh_emulator: Emulator,
+    emulator_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tokenrig.harness.cli.main import EXIT_FAIL, main
+
+    admin = JumpCloudClient.connect(fresh_emulator.url, emulator_key)
+    for n in range(5):
+        admin.create_user(f"tokenrig-old-{n}", f"tokenrig-old-{n}@example.test")
+    requests.post(
+        fresh_emulator.url + "/__emulator__/faults",
+        headers=CONTROL_HEADERS,
+        json={"path": "^/api/systemusers/[0-9a-f]+$", "reset": True, "count": BUDGET},
+        timeout=5,
+    ).raise_for_status()
+    monkeypatch.setenv("JUMPCLOUD_API_KEY", emulator_key)
+    argv = ["jumpcloud", "sweep", "--prefix", "tokenrig-", "--jumpcloud", fresh_emulator.url]
+    assert main(argv) == EXIT_FAIL
+    captured = capsys.readouterr()
+    assert "5 user(s) left; run sweep again" in captured.err
+    assert BUDGET - _faults_left(fresh_emulator) == RetryPolicy().max_attempts  # not 5 x 5
