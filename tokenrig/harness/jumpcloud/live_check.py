@@ -5,7 +5,8 @@ a total time budget (5 s by default), and names what is wrong in one line: the o
 reached (refused, no such host, TLS, no answer in time), the key is refused (401/403), or
 whatever answered is not the JumpCloud console API (an HTML page, a 404, JSON of another
 shape). The message names the URL and the cause, never the key: the key is also blanked out of
-anything the server sent back, should a server echo it.
+anything the server sent back, should a server echo it, and that text is scrubbed like all
+outside text (:func:`tokenrig.harness.scrub.scrub_text`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import requests
 
 from tokenrig.harness.jumpcloud.config import JumpCloudConfig
+from tokenrig.harness.scrub import scrub_text
 
 CHECK_BUDGET = 5.0
 """Longest time (seconds) the check may take, connection and answer together."""
@@ -159,6 +161,8 @@ def _json(body: bytes) -> Any:
 
 
 def _clean(text: str, key: str) -> str:
-    """One short line of what the server said, with the key blanked if it was echoed."""
-    text = " ".join(text.split())[:200]
-    return text.replace(key, "***") if key else text
+    """One short line of what the server said: the key blanked if it was echoed, then the
+    harness's scrub for outside text (anything spelling secret bytes)."""
+    text = " ".join(text.split())
+    text = text.replace(key, "***") if key else text
+    return scrub_text(text[:200])
