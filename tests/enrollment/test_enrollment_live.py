@@ -2,8 +2,10 @@
 
 The console API steps run for real. The activation mail is read only when a test mailbox is
 configured (``JUMPCLOUD_TEST_IMAP_URL``; the user is then created at that mailbox's address,
-``JUMPCLOUD_TEST_EMAIL`` or the IMAP user name). The portal steps are not automated against
-the real User Portal; the test says so when it stops there.
+``JUMPCLOUD_TEST_EMAIL`` or the IMAP user name). The portal (user-side) steps run only with
+``--live-portal``: the password is set from the mail's link and the first login must demand
+the MFA set-up, in headless Chromium on the org's own User Portal; without the flag the test
+stops there saying so. The org's TOTP factor is put back at session end, the user deleted.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from tokenrig.harness.enroll import procedure as p
 from tokenrig.harness.enroll.mailbox import IMAP_URL_ENV, ImapMailbox
 from tokenrig.harness.enroll.steps import StepRunner
 from tokenrig.harness.jumpcloud import MfaStatus, UserState
+from tokenrig.harness.jumpcloud.portal_client import LoginOutcome
+from tokenrig.harness.secrets import SecretText
 
 pytestmark = pytest.mark.jumpcloud_live
 
@@ -38,7 +42,12 @@ def _address(site: EnrollSite, username: str) -> str:
     return f"{local}+{username}@{domain}"
 
 
-def test_admin_path_console_steps_on_a_real_org(enroll_site: EnrollSite, steps: StepRunner) -> None:
+def test_admin_path_console_steps_on_a_real_org(
+    enroll_site: EnrollSite,
+    steps: StepRunner,
+    enroll_password: SecretText,
+    request: pytest.FixtureRequest,
+) -> None:
     site = enroll_site
     assert site.live, "this test is only collected for a real org"
     username, _ = site.new_user()
@@ -70,4 +79,15 @@ def test_admin_path_console_steps_on_a_real_org(enroll_site: EnrollSite, steps: 
         "read the activation email (IMAP)", p.read_activation_link, site.mailbox, email
     )
     assert link.startswith("https://")
-    pytest.skip(f"activation link received; {PORTAL_ONLY_EMULATED}")
+    if not site.live_portal:
+        pytest.skip(f"activation link received; {PORTAL_ONLY_EMULATED}")
+    portal = request.getfixturevalue("live_browser_portal")
+    steps.run("follow the link and set a password", portal.activate, link, enroll_password)
+    steps.run(
+        "log in: MFA setup is forced",
+        p.log_in,
+        portal,
+        email,
+        enroll_password,
+        LoginOutcome.SETUP_REQUIRED,
+    )

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tokenrig.harness.cli.main import EXIT_FAIL, EXIT_OK, EXIT_USAGE, main
+from tokenrig.harness.cli.main import EXIT_OK, EXIT_USAGE, main
 from tokenrig.harness.jumpcloud import JumpCloudClient
 from tokenrig.harness.jumpcloud.emulator import Emulator
 
@@ -107,14 +107,14 @@ def test_sweep_without_key_is_usage_error(
     assert "JUMPCLOUD_API_KEY" in capsys.readouterr().err
 
 
-def test_sweep_with_wrong_key_fails_cleanly(
+def test_sweep_with_wrong_key_stops_before_listing(
     fresh_emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("JUMPCLOUD_API_KEY", "wrong-key-value")
     assert (
         main(["jumpcloud", "sweep", "--prefix", "tokenrig-", "--jumpcloud", fresh_emulator.url])
-        == EXIT_FAIL
+        == EXIT_USAGE
     )
     err = capsys.readouterr().err
-    assert "HTTP 401: Unauthorized" in err
+    assert "the API key was refused (HTTP 401: Unauthorized)" in err
     assert "wrong-key-value" not in err

@@ -2,6 +2,12 @@
 
 ``serve`` starts the emulator on loopback and prints its URL; ``sweep`` deletes users whose
 username starts with a prefix (what crashed test runs leave behind in a real org).
+
+A command that talks to an org first sends one request (:func:`checked_org`, at most 5 s, no
+retries): an unreachable org, a refused key or a server that is not the JumpCloud console API
+is one line and exit status 2, before anything is listed or deleted. If the org stops
+answering midway, the first unanswered call stops the rest (a shared circuit breaker) instead
+of every deletion paying the retry budget again.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from tokenrig.harness.clock import VirtualClock
 from tokenrig.harness.jumpcloud import JumpCloudClient, JumpCloudError
 from tokenrig.harness.jumpcloud.config import ConfigError, JumpCloudConfig
 from tokenrig.harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.jumpcloud.live_check import OrgCheckError, check_org
+from tokenrig.harness.jumpcloud.retry import CircuitBreaker
 
 DEFAULT_EMULATOR_KEY = "tokenrig-emulator-key"
 """Key of ``serve`` when neither ``--api-key`` nor ``JUMPCLOUD_API_KEY`` is given: a public,
@@ -92,12 +100,10 @@ def _sweep(args: argparse.Namespace) -> int:
             f"--prefix {args.prefix!r}: give at least 3 characters of a username"
             " (letter first, then letters, digits, '.', '_' or '-')"
         )
-    try:
-        config = JumpCloudConfig.from_env(args.jumpcloud)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from exc
-    failed = 0
-    with JumpCloudClient(config) as client:
+    config = checked_org(args.jumpcloud)
+    deleted = 0
+    breaker = CircuitBreaker()
+    with JumpCloudClient(config, breaker=breaker) as client:
         try:
             leftovers = [u for u in client.iter_users() if u.username.startswith(args.prefix)]
         except JumpCloudError as exc:
@@ -110,10 +116,32 @@ def _sweep(args: argparse.Namespace) -> int:
             try:
                 client.delete_user(user.id)
             except JumpCloudError as exc:
-                failed += 1
                 print(f"could not delete {user.username}: {exc}", file=sys.stderr)
+                if breaker.tripped:  # the org went away: the rest would only wait and fail
+                    break
             else:
+                deleted += 1
                 print(f"deleted {user.username} ({user.id})")
-    verb = "found" if args.dry_run else "deleted"
-    print(f"{verb} {len(leftovers) - failed} user(s) with prefix {args.prefix!r}")
-    return EXIT_FAIL if failed else EXIT_OK
+    if args.dry_run:
+        print(f"found {len(leftovers)} user(s) with prefix {args.prefix!r}")
+        return EXIT_OK
+    print(f"deleted {deleted} user(s) with prefix {args.prefix!r}")
+    if deleted < len(leftovers):
+        print(f"{len(leftovers) - deleted} user(s) left; run sweep again", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def checked_org(url: str | None) -> JumpCloudConfig:
+    """The org ``--jumpcloud``/``$JUMPCLOUD_URL`` names, after one request showed it answers
+    to the key like the JumpCloud console API; a :class:`UsageError` naming URL and cause
+    (never the key) otherwise."""
+    try:
+        config = JumpCloudConfig.from_env(url)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from exc
+    try:
+        check_org(config)
+    except OrgCheckError as exc:
+        raise UsageError(f"--jumpcloud {exc}") from None
+    return config

@@ -39,7 +39,8 @@ from tokenrig.harness.jumpcloud.objects import (
     format_time,
     parse_time,
 )
-from tokenrig.harness.jumpcloud.retry import RETRY_STATUSES, RetryPolicy
+from tokenrig.harness.jumpcloud.org_changes import OrgChanges
+from tokenrig.harness.jumpcloud.retry import RETRY_STATUSES, CircuitBreaker, RetryPolicy
 from tokenrig.harness.secrets import SecretText
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,14 @@ class JumpCloudClient:
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
         session: requests.Session | None = None,
+        breaker: CircuitBreaker | None = None,
+        org_changes: OrgChanges | None = None,
     ) -> None:
         self.config = config
+        self.breaker = breaker
+        """Shared by a live session's clients: after one call got no answer, none is sent."""
+        self.org_changes = org_changes
+        """When given, org-wide changes are recorded first so they can be restored."""
         self.retry = retry or RetryPolicy()
         self._clock = clock or SYSTEM_CLOCK
         self._session = session or requests.Session()
@@ -128,6 +135,9 @@ class JumpCloudClient:
         if json is not None:
             headers["Content-Type"] = "application/json"
         url = self.config.base_url + path
+        stopped = self.breaker.allow() if self.breaker is not None else None
+        if stopped is not None:
+            raise TransportError(method, path, 0, f"not sent: {stopped}")
         deadline = self._clock.now() + self.retry.total
         attempt = 0
         while True:
@@ -155,10 +165,14 @@ class JumpCloudClient:
                 retry_after = response.headers.get("Retry-After")
             if isinstance(failure, JumpCloudError):
                 failure.attempts = attempt + 1
-            if not retryable or attempt + 1 >= self.retry.max_attempts:
-                raise failure
             wait = self.retry.delay(attempt, retry_after)
-            if self._clock.now() + wait > deadline:
+            if (
+                not retryable
+                or attempt + 1 >= self.retry.max_attempts
+                or self._clock.now() + wait > deadline
+            ):
+                if isinstance(failure, TransportError) and self.breaker is not None:
+                    self.breaker.trip(self.config.base_url, failure)
                 raise failure
             log.info("%s %s: %s; retrying in %.2f s", method, path, failure, wait)
             self._clock.sleep(wait)
@@ -398,6 +412,8 @@ class JumpCloudClient:
     ) -> Organization:
         """``PUT /api/organizations/{id}`` with ``{"settings": ...}`` (only the given keys)."""
         org_id = org_id or self.organization().id
+        if self.org_changes is not None:
+            self.org_changes.before_settings(self, org_id, list(settings))
         data = self._json("PUT", f"/api/organizations/{_id(org_id)}", json={"settings": settings})
         return Organization.from_json(data)
 
@@ -407,6 +423,9 @@ class JumpCloudClient:
         return TotpFactor(bool(data.get("enabled")), bool(data.get("readOnly", False)))
 
     def set_totp_factor(self, enabled: bool) -> TotpFactor:
+        """Switch the org's TOTP factor (recorded first when the client has ``org_changes``)."""
+        if self.org_changes is not None:
+            self.org_changes.before_totp(self)
         data = self._json(
             "PUT", "/api/userportal/mfa/totp", json={"type": "totp", "enabled": enabled}
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import threading
 import time
 from dataclasses import dataclass
 
@@ -61,3 +62,35 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class CircuitBreaker:
+    """Stops every later call once one call to the org got no HTTP answer at all.
+
+    A live session shares one breaker between its clients: the first call that cannot reach
+    the org pays the retry budget once, and every call after it (the rest of that test, its
+    teardown, every later test) fails at once naming the first failure instead of paying the
+    budget again. ``refused`` counts the calls stopped that way.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reason: str | None = None
+        self.refused = 0
+
+    @property
+    def tripped(self) -> bool:
+        return self.reason is not None
+
+    def trip(self, url: str, failure: Exception) -> None:
+        """Record the first transport failure (later ones keep the first reason)."""
+        with self._lock:
+            if self.reason is None:
+                self.reason = f"{url} stopped answering ({failure})"
+
+    def allow(self) -> str | None:
+        """None when calls may go out, else the reason they may not (and count the refusal)."""
+        with self._lock:
+            if self.reason is not None:
+                self.refused += 1
+            return self.reason
