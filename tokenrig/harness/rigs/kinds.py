@@ -21,6 +21,7 @@ from tokenrig.harness.rigs.kind import OpenOptions, OpenRig, RigKind
 # URL or device path) is asked last.
 BUILTIN_KINDS: dict[str, str] = {
     "sim": "tokenrig.harness.sim.rig_kind:SIM_KIND",
+    "camera": "tokenrig.harness.camera.rig_kind:CAMERA_KIND",
     "serial": "tokenrig.harness.rigs.rig:SERIAL_KIND",
 }
 DEFAULT_KIND = "serial"
