@@ -36,7 +36,7 @@ class SimBench:
         )
         self.relay_backend = SimRelayBackend([self.board])
         order = sorted(self.firmware)
-        size = (640, 360) if len(order) == 1 else (1280, 720)
+        size = (640, 360) if len(order) == 1 else (960, 540)
         self.camera = LiveSimCamera(
             clock,
             lambda t: [code_segments(self.firmware[n].display()) for n in order],

@@ -55,6 +55,7 @@ class LiveSimCamera:
         self._severity = severity
         self._size = size
         self._rng = np.random.default_rng(seed)
+        self._seed = seed
         self._phase = float(self._rng.uniform(0, 1 / fps))
         self._name = name
         self.frames = 0
@@ -80,6 +81,7 @@ class LiveSimCamera:
             severity=self._severity,
             size=self._size,
             rng=np.random.default_rng([int(self._rng.integers(1 << 30)), 11]),
+            placement=np.random.default_rng([self._seed, 13]),  # the bench does not move
         )
         image = rendered.image
         if self._led is not None:
