@@ -141,3 +141,23 @@ def test_a_missing_relay_board_is_a_clear_error(
     (folder / "a.png").write_bytes(b"")
     with pytest.raises(InfrastructureError, match="16c0:05df"):
         open_rig(rig, lock=False)
+
+
+def test_calibrate_command_stores_the_simulated_cameras_latency(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tokenrig.harness.camera.calibration import load_calibration
+    from tokenrig.harness.cli.main import main
+    from tokenrig.harness.sim.camera_bench import SIM_LATENCY
+
+    rig = tmp_path / "cal.toml"
+    rig.write_text(
+        'name = "cal"\nkind = "camera"\n[camera]\nsource = "sim"\n'
+        '[[slots]]\nslot = 1\nmodel = "C301"\n'
+    )
+    assert main(["camera", "calibrate", "--rig", str(rig), "--latency-only"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    stored = load_calibration(tmp_path / "cal.calibration.json")
+    assert stored.camera_latency == pytest.approx(SIM_LATENCY, abs=0.01)
+    assert shown["camera_latency_ms"] == pytest.approx(stored.camera_latency * 1000, abs=0.1)
+    assert stored.samples == 12

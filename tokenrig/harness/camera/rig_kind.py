@@ -162,6 +162,11 @@ def open_camera_rig(config: RigConfig, clock: Clock, *, build_led: bool = False)
             backend = bench.relay_backend
             programmers = bench.programmers()
         else:
+            if opts.nfc_reader is not None:
+                raise InfrastructureError(
+                    f"camera rig {config.name}: camera.nfc_reader: burning through an NFC "
+                    "reader is not built into the camera rig yet (burn with `tokenrig burn`)"
+                )
             source = open_source(opts.source, clock=clock, fps=opts.fps)
         stack.callback(source.close)
         needs_board = opts.power is not None or any(
@@ -237,8 +242,9 @@ def _grabber(source: FrameSource) -> Any:
     return grab
 
 
-def calibrate_rig(config: RigConfig, slot: int) -> tuple[Calibration, Path]:
-    """Calibrate the rig of ``config`` with ``slot``'s relay channel (its LED in view)."""
+def calibrate_rig(config: RigConfig, slot: int, *, lcd: bool = True) -> tuple[Calibration, Path]:
+    """Calibrate the rig of ``config`` with ``slot``'s relay channel (its LED in view); with
+    ``lcd`` also the LCD delay, which needs a burned token in ``slot``."""
     from tokenrig.harness.camera.calibration import calibrate
     from tokenrig.harness.camera.camera_token import CameraToken
     from tokenrig.harness.camera.reading import read_frame
@@ -266,7 +272,7 @@ def calibrate_rig(config: RigConfig, slot: int) -> tuple[Calibration, Path]:
             rig.clock,
             led=led,
             switch=presser.set,
-            reads_code=lambda f: read_frame(f, quad).status == "code",
+            reads_code=(lambda f: read_frame(f, quad).status == "code") if lcd else None,
             wait_off=lambda: _wait_off(rig, quad),
         )
     return result, path

@@ -41,6 +41,11 @@ def register(subparsers: Any) -> None:
     cal = sub.add_parser("calibrate", help="measure camera latency and LCD delay of a rig")
     cal.add_argument("--rig", metavar="FILE", required=True, help="camera rig file")
     cal.add_argument("--slot", type=int, default=1, help="slot whose presser lights the LED")
+    cal.add_argument(
+        "--latency-only",
+        action="store_true",
+        help="only the camera latency (the LCD delay needs a burned token in the slot)",
+    )
     cal.set_defaults(func=_calibrate)
 
 
@@ -167,7 +172,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     try:
         config = load_rig_file(args.rig)
-        calibration, path = calibrate_rig(config, args.slot)
+        calibration, path = calibrate_rig(config, args.slot, lcd=not args.latency_only)
     except (RigFileError, TokenError) as exc:
         raise UsageError(str(exc)) from None
     save_calibration(path, calibration)
