@@ -171,3 +171,52 @@ def test_calibration_recovers_a_known_latency_and_lcd_delay() -> None:
     assert result.lcd_delay == pytest.approx(wake, abs=0.012)
     assert 0 < result.uncertainty < 0.01
     assert result.samples == 30
+
+
+class _QueuedCamera:
+    """A V4L2-like capture on a virtual clock: ``queued`` frames come back at once, after
+    that each grab waits a frame period for the camera."""
+
+    def __init__(self, clock: VirtualClock, queued: int) -> None:
+        self.clock, self.queued, self.grabs = clock, queued, 0
+
+    def isOpened(self) -> bool:  # OpenCV's name
+        return True
+
+    def get(self, prop: int) -> float:
+        return 30.0
+
+    def set(self, prop: int, value: float) -> bool:
+        return True
+
+    def grab(self) -> bool:
+        self.grabs += 1
+        if self.queued:
+            self.queued -= 1
+        else:
+            self.clock.sleep(1 / 30)
+        return True
+
+    def retrieve(self) -> tuple[bool, np.ndarray]:
+        return True, np.full((4, 4, 3), self.grabs, dtype=np.uint8)
+
+    def release(self) -> None:
+        return None
+
+
+def test_a_live_camera_drops_queued_frames_and_stamps_a_fresh_one() -> None:
+    from tokenrig.harness.camera.frames import OpenCvSource
+
+    clock = VirtualClock()
+    capture = _QueuedCamera(clock, queued=4)
+    source = OpenCvSource("7", clock=clock, capture=capture)
+    start = clock.now()
+    frame = source.grab()
+    assert frame is not None
+    assert source.dropped == 4  # the four old frames were skipped...
+    assert int(frame.image[0, 0, 0]) == 5  # ...and the fifth, waited for, is the one decoded
+    assert frame.t == pytest.approx(start + 1 / 30)
+    second = source.grab()
+    assert second is not None
+    assert source.dropped == 4  # nothing queued any more: the next grab waits, drops none
+    assert second.t == pytest.approx(start + 2 / 30)
