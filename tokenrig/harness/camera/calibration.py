@@ -132,10 +132,9 @@ def calibrate(
             _drain(source, 2)
             clock.sleep(float(rng.uniform(0, frame_s)))
             switch(True)
+            pressed = clock.now()
             lit = _first(source, lambda f: led_level(f, led) > threshold)
-            clock.sleep(0.15)
-            switch(False)
-            shown = _first(source, lambda f: reads_code(f) is True, start=lit)
+            shown = _hold_and_watch(source, clock, switch, reads_code, lit, pressed)
             delays.append(shown.t - lit.t)
         lcd = statistics.fmean(delays)
         if len(delays) > 1:
@@ -145,6 +144,41 @@ def calibrate(
         lcd_delay=round(lcd, 4),
         uncertainty=round(math.hypot(*spread), 4),
         samples=len(lags),
+    )
+
+
+PRESS_S = 0.15  # how long the calibration press holds the contact
+
+
+def _hold_and_watch(
+    source: FrameSource,
+    clock: Clock,
+    switch: Switch,
+    reads_code: ReadsCode,
+    lit: Frame,
+    pressed: float,
+    limit: int = 300,
+) -> Frame:
+    """The first frame from ``lit`` on with a readable code, releasing the contact after
+    :data:`PRESS_S` *while still watching*: sleeping through the hold would skip the frames in
+    which the display comes on (a fresh-frame camera drops them) and bias the delay up to the
+    hold's length."""
+    closed = True
+    frame = lit
+    try:
+        for _ in range(limit):
+            if reads_code(frame) is True:
+                return frame
+            if closed and clock.now() - pressed >= PRESS_S:
+                switch(False)
+                closed = False
+            frame = _grab(source)
+    finally:
+        if closed:
+            switch(False)
+    raise InfrastructureError(
+        f"camera {source.name}: no readable code in {limit} frames after a press while "
+        "calibrating (display or region not in view?)"
     )
 
 

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -29,6 +29,7 @@ from tokenrig.harness.tokens.base import InfrastructureError
 
 Image = npt.NDArray[np.uint8]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+MAX_QUEUED = 8  # V4L2 buffers a webcam driver keeps, at most (usually 4)
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".mjpg", ".mjpeg")
 
 
@@ -91,7 +92,14 @@ class ImageDirSource:
 class OpenCvSource:
     """A camera or a video file through ``cv2.VideoCapture``."""
 
-    def __init__(self, spec: str, *, clock: Clock = SYSTEM_CLOCK, fps: float | None = None) -> None:
+    def __init__(
+        self,
+        spec: str,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        fps: float | None = None,
+        capture: Any = None,
+    ) -> None:
         self._spec = spec
         self._clock = clock
         self._live = not Path(spec).is_file()
@@ -100,7 +108,8 @@ class OpenCvSource:
         if match:
             target = int(match.group(1))
         api = cv2.CAP_V4L2 if isinstance(target, int) else cv2.CAP_ANY
-        self._cap = cv2.VideoCapture(target, api)
+        # ``capture``: an object with VideoCapture's methods (tests stand in for a camera).
+        self._cap = capture if capture is not None else cv2.VideoCapture(target, api)
         if not self._cap.isOpened():
             hint = (
                 "check it is plugged in (v4l2-ctl --list-devices) and that this user is in "
@@ -114,6 +123,7 @@ class OpenCvSource:
         reported = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
         self._fps = fps or (reported if reported > 0 else 30.0)
         self._index = 0
+        self.dropped = 0  # queued frames skipped to deliver fresh ones (live cameras)
 
     @property
     def name(self) -> str:
@@ -124,6 +134,8 @@ class OpenCvSource:
         return self._fps
 
     def grab(self) -> Frame | None:
+        if self._live:
+            return self._grab_fresh()
         ok, image = self._cap.read()
         now = self._clock.now()
         if not ok or image is None:
@@ -136,6 +148,29 @@ class OpenCvSource:
         if not self._live and t <= 0.0 and index > 0:
             t = index / self._fps  # containers without timestamps
         return Frame(np.asarray(image, dtype=np.uint8), t, index)
+
+    def _grab_fresh(self) -> Frame:
+        """The newest frame of a live camera. V4L2 keeps a few frames queued; a reader that
+        was busy would get old frames stamped now. A queued frame comes back at once, a fresh
+        one only when the camera delivers it: so grab until one grab waits for the camera
+        (a third of a frame or more), up to :data:`MAX_QUEUED` frames, then decode that one."""
+        wait = 1 / (3 * self._fps)
+        dropped = -1
+        while True:
+            started = self._clock.now()
+            if not self._cap.grab():
+                raise InfrastructureError(f"camera {self._spec}: no frame (unplugged?)")
+            now = self._clock.now()
+            dropped += 1
+            if now - started >= wait or dropped >= MAX_QUEUED:
+                break
+        self.dropped += dropped
+        ok, image = self._cap.retrieve()
+        if not ok or image is None:
+            raise InfrastructureError(f"camera {self._spec}: no frame (unplugged?)")
+        index = self._index
+        self._index += 1
+        return Frame(np.asarray(image, dtype=np.uint8), now, index)
 
     def close(self) -> None:
         self._cap.release()

@@ -87,6 +87,10 @@ class SlotReader:
         self._run: _Run | None = None
         self.last_decoded: Decoded | None = None
 
+    @property
+    def quad(self) -> Quad | None:
+        return self._quad
+
     def read(self) -> DisplayReading:
         """Grab frames until the display's state is confirmed; at least one new frame."""
         unread = 0

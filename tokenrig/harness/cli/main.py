@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "report",
     "burn",
     "enroll",
+    "camera",
 )
 
 EXIT_OK = 0

@@ -22,6 +22,7 @@ from tokenrig.harness.rigs.kind import OpenOptions, OpenRig, RigKind
 BUILTIN_KINDS: dict[str, str] = {
     "sim": "tokenrig.harness.sim.rig_kind:SIM_KIND",
     "labgrid": "tokenrig.harness.rigs.labgrid_kind:LABGRID_KIND",
+    "camera": "tokenrig.harness.camera.rig_kind:CAMERA_KIND",
     "serial": "tokenrig.harness.rigs.rig:SERIAL_KIND",
 }
 DEFAULT_KIND = "serial"

@@ -4,7 +4,7 @@ Frames come at ``fps`` with a random phase; each shows the display as it was at 
 instant, with the LCD's switching modelled as a linear fade over ``switch`` seconds, and is
 stamped ``latency`` later (plus a little jitter), as a USB webcam delivers it. Because the
 true change instants are known, the timing of :mod:`tokenrig.harness.camera.reading` can be
-measured against them (tests/camera and benchmarks/bench_camera_timing.py).
+measured against them (tests/camera and benchmarks/bench_camera.py timing).
 """
 
 from __future__ import annotations

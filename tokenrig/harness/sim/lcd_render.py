@@ -134,9 +134,15 @@ def render_frame(
     size: tuple[int, int] = (640, 360),
     styles: Sequence[LcdStyle] | None = None,
     layout: Sequence[tuple[float, float, float]] | None = None,
+    placement: np.random.Generator | None = None,
 ) -> RenderedFrame:
-    """One camera frame of ``displays`` (segment states per display) laid out in a grid."""
+    """One camera frame of ``displays`` (segment states per display) laid out in a grid.
+
+    ``placement`` (default: ``rng``) draws where each body sits: give a generator seeded the
+    same for every frame to film tokens that do not move (a fixed camera over a fixed bench).
+    """
     rng = rng if rng is not None else np.random.default_rng(0)
+    place = placement if placement is not None else rng
     width, height = size
     places = list(layout) if layout is not None else grid_layout(len(displays), size)
     frame = _desk(rng, width, height)
@@ -146,7 +152,7 @@ def render_frame(
         ghost = float(rng.uniform(0.0, severity.ghost))
         card = _card(render_window(states, style, ghost=ghost), style)
         cx, cy, window_w = places[index]
-        transform = _placement(rng, cx, cy, window_w, severity.perspective)
+        transform = _placement(place, cx, cy, window_w, severity.perspective)
         cv2.warpPerspective(
             card, transform, (width, height), frame, cv2.INTER_LINEAR, cv2.BORDER_TRANSPARENT
         )
