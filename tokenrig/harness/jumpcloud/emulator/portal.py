@@ -3,10 +3,12 @@ API-level client, both over the rules in ``portal_flows.py``.
 
 Routes (``register`` adds them to the emulator's router; cookies, not API keys):
 
-* pages — ``/login``, ``/activate?token=``, ``/userconsole/`` (home), ``/userconsole/security``,
-  ``/userconsole/mfa/setup`` ("Set Up Multi-Factor Authentication"), ``/userconsole/mfa/totp``
-  ("I Have the App"), ``…/totp/qr``, ``…/totp/verify`` ("Verify Your Account"),
-  ``…/totp/success``; forms POST back with the session's XSRF token in ``_xsrf``;
+* pages — ``/login`` (email → Continue → password), ``/activate?token=``, ``/userconsole/``
+  (home), ``/userconsole/security``, and the MFA steps as a dialog over the portal:
+  ``/userconsole/mfa/setup`` ("Verify Your Identity"; older wording "Set Up Multi-Factor
+  Authentication"), ``/userconsole/mfa/totp`` ("I Have the App"), ``…/totp/qr``,
+  ``…/totp/verify`` ("Verify Your Account"), ``…/totp/success``; forms POST back with the
+  session's XSRF token in ``_xsrf``; wording and ids follow ``state.portal.look``;
 * JSON seen in real clients — ``GET /userconsole/xsrf``, ``POST /userconsole/auth``,
   ``POST /userconsole/auth/totp``, ``GET /userconsole/api/self``;
 * JSON the emulator invents for enrollment (JumpCloud's are not public) — ``GET
