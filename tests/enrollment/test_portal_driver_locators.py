@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tokenrig.harness.jumpcloud import portal_driver, portal_wording
+from tokenrig.harness.jumpcloud import portal_driver, portal_key, portal_wording
 
-SOURCES = [Path(portal_driver.__file__), Path(portal_wording.__file__)]
+SOURCES = [Path(module.__file__) for module in (portal_driver, portal_key, portal_wording)]
 
 FORBIDDEN_TEXT = re.compile(
     r"(?:^|[\s,>+~(\"'])#[A-Za-z_][\w-]*"  # a CSS id selector

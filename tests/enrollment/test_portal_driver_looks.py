@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tokenrig.fixtures.enrollment import EnrollSite, EnrollTokenFactory
+from tokenrig.harness.enroll import procedure
 from tokenrig.harness.enroll.forced import forced_path
 from tokenrig.harness.enroll.procedure import (
     Enrollment,
@@ -23,10 +24,13 @@ from tokenrig.harness.enroll.procedure import (
 from tokenrig.harness.enroll.steps import StepRunner
 from tokenrig.harness.jumpcloud import MfaStatus
 from tokenrig.harness.jumpcloud.emulator.portal_looks import PortalLook
-from tokenrig.harness.jumpcloud.portal_driver import ChromiumSession, PortalDriver
+from tokenrig.harness.jumpcloud.portal_client import LoginOutcome
+from tokenrig.harness.jumpcloud.portal_driver import ChromiumSession, MfaPrompt, PortalDriver
 from tokenrig.harness.secrets import SecretText
 
 pytestmark = pytest.mark.browser
+
+DAY = 86_400.0
 
 LOOKS = [
     PortalLook("current", "random"),
@@ -144,3 +148,29 @@ def test_every_path_in_each_look(
         assert "data-testid" not in seen
     else:
         assert "nav-home" in ids
+
+
+def test_set_up_later_on_the_forced_prompt_in_each_look(
+    look: PortalLook, driver: PortalDriver, enroll_site: EnrollSite, enroll_password: SecretText
+) -> None:
+    """The prompt is read (title in the look's wording, days left, Set Up Later offered);
+    Set Up Later reaches the portal, and the next login asks again with a day less."""
+    admin = enroll_site.admin
+    username, email = enroll_site.new_user()
+    procedure.enable_totp_for_org(admin)
+    user_id = procedure.add_active_user(admin, username, email, enroll_password)
+    enroll_site.created.append(user_id)
+    procedure.require_mfa(admin, user_id, 7, enroll_site.clock)
+    assert driver.login(email, enroll_password).outcome is LoginOutcome.SETUP_REQUIRED
+    title = (
+        "Set Up Multi-Factor Authentication"
+        if look.wording == "older"
+        else ("Verify Your Identity")
+    )
+    assert driver.mfa_prompt() == MfaPrompt(title, 7, can_set_up_later=True)
+    driver.set_up_later()
+    assert driver.path == "/userconsole/"
+    driver.logout()
+    enroll_site.virtual_clock.advance(DAY + 60)
+    assert driver.login(email, enroll_password).outcome is LoginOutcome.SETUP_REQUIRED
+    assert driver.mfa_prompt() == MfaPrompt(title, 6, can_set_up_later=True)

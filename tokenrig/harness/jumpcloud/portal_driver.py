@@ -15,29 +15,31 @@ Every action leaves a screenshot (handed to ``on_screenshot`` and, if given, wri
 ``screenshot_dir``). The QR code, the text key under it and password fields are masked in
 those screenshots: a report must never carry a seed or a password, not even as pixels.
 
-:class:`ChromiumSession` owns the browser: Debian's ``/usr/bin/chromium`` (Playwright never
-downloads one), a fresh empty profile directory, one browser for many tests, a clean page
-(no cookies) per test.
+The browser itself is :class:`~tokenrig.harness.jumpcloud.portal_chromium.ChromiumSession`
+(re-exported here).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import BrowserContext, Locator, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator, Page
 
 from tokenrig.harness.enroll.qr import QrDecodeError, decode_qr
 from tokenrig.harness.jumpcloud import portal_wording as words
+from tokenrig.harness.jumpcloud.portal_chromium import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TIMEOUT_MS,
+    ChromiumSession,
+)
 from tokenrig.harness.jumpcloud.portal_client import (
     LoginOutcome,
     LoginResult,
@@ -46,93 +48,20 @@ from tokenrig.harness.jumpcloud.portal_client import (
     VerifyResult,
     classify_login_message,
 )
+from tokenrig.harness.jumpcloud.portal_key import check_printed_key, printed_key
 from tokenrig.harness.jumpcloud.portal_wording import Wording
-from tokenrig.harness.otp.uri import UriError, parse_uri
-from tokenrig.harness.secrets import Secret, SecretText
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
-TIMEOUT_MS = 10_000
-VIEWPORT = {"width": 1000, "height": 900}
+from tokenrig.harness.secrets import SecretText
 
 ScreenshotSink = Callable[[str, bytes], None]
-
-
-class ChromiumSession:
-    """One headless Chromium with an empty profile; ``page()`` gives a clean page."""
-
-    def __init__(self, executable: Path = CHROMIUM, *, args: tuple[str, ...] = CHROMIUM_ARGS):
-        self.executable = executable
-        self.args = args
-        self._playwright: Playwright | None = None
-        self._context: BrowserContext | None = None
-        self._profile: Path | None = None
-
-    def start(self) -> ChromiumSession:
-        if self._context is not None:
-            return self
-        if not self.executable.exists():
-            raise PortalError(
-                f"{self.executable} not found: install Debian's chromium (./dev does); "
-                "tokenrig never downloads a browser"
-            )
-        self._profile = Path(tempfile.mkdtemp(prefix="tokenrig-chromium-"))
-        self._playwright = sync_playwright().start()
-        try:
-            self._context = self._playwright.chromium.launch_persistent_context(
-                str(self._profile),
-                executable_path=str(self.executable),
-                args=list(self.args),
-                headless=True,
-                viewport=VIEWPORT,  # type: ignore[arg-type]
-            )
-        except Exception:
-            self.close()
-            raise
-        self._context.set_default_timeout(TIMEOUT_MS)
-        return self
-
-    def __enter__(self) -> ChromiumSession:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def version(self) -> str:
-        if self._context is None or self._context.browser is None:
-            return "unknown"
-        return self._context.browser.version
-
-    def page(self) -> Page:
-        """A new page with no cookies and no other page open (a fresh user)."""
-        if self._context is None:
-            raise PortalError("the browser is not running; call start() first")
-        for old in list(self._context.pages):
-            old.close()
-        self._context.clear_cookies()
-        return self._context.new_page()
-
-    def close(self) -> None:
-        if self._context is not None:
-            try:
-                self._context.close()
-            finally:
-                self._context = None
-        if self._playwright is not None:
-            self._playwright.stop()
-            self._playwright = None
-        if self._profile is not None:
-            shutil.rmtree(self._profile, ignore_errors=True)
-            self._profile = None
+__all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
+    "ChromiumSession",
+    "MfaPrompt",
+    "PortalDriver",
+    "check_printed_key",
+    "printed_key",
+]
 
 
 def _slug(name: str) -> str:
@@ -142,32 +71,13 @@ def _slug(name: str) -> str:
 _ANY_PASSWORD = re.compile("password", re.IGNORECASE)
 
 
-def printed_key(text: str) -> str | None:
-    """The base32 key in ``text`` (a line of its own, spaces between groups allowed)."""
-    for line in text.splitlines():
-        candidate = line.strip()
-        if words.BASE32_KEY.fullmatch(candidate):
-            return candidate.replace(" ", "")
-    return None
+@dataclass(frozen=True)
+class MfaPrompt:
+    """What the forced MFA prompt says."""
 
-
-def check_printed_key(qr_text: str, key_text: str) -> None:
-    """The key printed under the QR code must be the QR code's key; a mismatch names both
-    fingerprints, never a key. A QR code that is no otpauth URI is left to the decode step."""
-    try:
-        qr_secret = parse_uri(qr_text).secret
-    except UriError:
-        return
-    bare = key_text.upper().rstrip("=")
-    try:
-        printed = Secret(base64.b32decode(bare + "=" * (-len(bare) % 8)))
-    except (binascii.Error, ValueError):
-        raise PortalError("the key printed beneath the QR code is not valid base32") from None
-    if printed != qr_secret:
-        raise PortalError(
-            f"the key printed beneath the QR code ({printed.fingerprint}) is not the QR "
-            f"code's key ({qr_secret.fingerprint})"
-        )
+    title: str
+    days_remaining: int | None
+    can_set_up_later: bool
 
 
 class PortalDriver:
@@ -371,6 +281,29 @@ class PortalDriver:
                 choice = self._clickable(dialog, words.CONTINUE)
             self._click_to_next_page(self._expect(choice, f"{words.SET_UP_APP} or Continue"))
         self._expect(self._clickable(self._dialog(), words.HAVE_APP), str(words.HAVE_APP))
+
+    def mfa_prompt(self) -> MfaPrompt:
+        """Read the forced MFA prompt the browser shows: its title, the days left and
+        whether "Set Up Later" is offered."""
+        prompt = self._dialog().filter(
+            has=self.page.get_by_role("heading", name=words.MFA_PROMPT.pattern)
+        )
+        if not prompt.count():
+            self.goto("/userconsole/")
+        self._expect(prompt, str(words.MFA_PROMPT))
+        title = prompt.get_by_role("heading", name=words.MFA_PROMPT.pattern).first.inner_text()
+        days = words.DAYS_LEFT.search(prompt.first.inner_text())
+        later = self._shows(self._clickable(prompt, words.SET_UP_LATER))
+        return MfaPrompt(title.strip(), int(days.group(1)) if days else None, later)
+
+    def set_up_later(self) -> None:
+        """ "Set Up Later" on the forced prompt: the portal's home, asked again next login."""
+        self.mfa_prompt()
+        later = self._clickable(self._dialog(), words.SET_UP_LATER)
+        self._click_to_next_page(self._expect(later, str(words.SET_UP_LATER)))
+        self.screenshot("set up later")
+        if self._shows(self._dialog()):
+            raise PortalError(f"Set Up Later did not close the MFA prompt ({self._where()})")
 
     def _open_security_page(self) -> None:
         """Home → the left menu's Security (older: Password) entry."""

@@ -82,6 +82,8 @@ SECURITY_MENU = Wording("the Security page's menu entry", ("Security", "Password
 TOTP_ACTIVE = Wording(
     "the authenticator-active status", ("Authenticator App is active on your account.",)
 )
+DAYS_LEFT = re.compile(r"(\d+)\s+days?\b[^.]*\bremain", re.IGNORECASE)
+"""The days left to set up MFA ("You have 6 days remaining …")."""
 LOCKED = re.compile(r"\blocked\b", re.IGNORECASE)
 """A lock-out message, whatever else it says ("Your account is locked. …")."""
 
