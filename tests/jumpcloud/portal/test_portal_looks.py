@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from portal_support import PASSWORD, Admin, PortalUser
 
 from tokenrig.harness.jumpcloud.emulator import Emulator
+from tokenrig.harness.jumpcloud.emulator.portal_looks import PortalLook
 
 
 def _forced_user(emulator: Emulator, admin: Admin, name: str) -> PortalUser:
@@ -94,3 +96,11 @@ def test_random_ids_rename_every_id_and_keep_labels_and_dialog_names(
     for target in targets:
         assert f'id="{target}"' in login
     assert 'id="email"' not in login
+
+
+def test_the_look_as_a_constructor_option() -> None:
+    with Emulator(look=PortalLook("older", "random")) as emulator:
+        answer = Admin(emulator).call("GET", "/__emulator__/portal/look")
+        assert answer.json() == {"wording": "older", "ids": "random"}
+    with pytest.raises(ValueError, match="wording must be one of current, older"):
+        Emulator(look=PortalLook("newest"))
