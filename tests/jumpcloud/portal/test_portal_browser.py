@@ -1,6 +1,7 @@
 """Smoke test with a real browser: headless Chromium (Debian's) through Playwright walks the
-forced enrollment on the emulator's pages; the QR code is read from a screenshot of the page
-with zxing-cpp, exactly as a phone would read the screen."""
+forced enrollment on the emulator's pages (by role, label and text, as a person reads them:
+the two-step login, the MFA dialog over the portal and its left menu); the QR code is read
+from a screenshot of the page with zxing-cpp, exactly as a phone would read the screen."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from portal_support import PASSWORD, Admin, code_for, decode_qr
 
 from tokenrig.harness.clock import VirtualClock
@@ -40,11 +41,13 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def _login(page: Page, url: str, email: str) -> None:
-    page.goto(url + "/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("#login-submit")
+def _login(page: Page, url: str, email: str, path: str = "/login") -> None:
+    """The two-step login: email → Continue → password → Log In."""
+    page.goto(url + path)
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log In").click()
 
 
 def test_forced_enrollment_in_chromium(
@@ -58,40 +61,45 @@ def test_forced_enrollment_in_chromium(
     )
     _login(page, emulator.url, user["email"])
     page.wait_for_url("**/userconsole/mfa/setup")
-    assert page.inner_text("h1") == "Set Up Multi-Factor Authentication"
-    assert "7 days remaining" in page.inner_text("#days-remaining")
-    assert page.is_visible("#setup-later")
+    # A modal dialog over the portal, named by its heading; the left menu is behind it.
+    dialog = page.get_by_role("dialog", name="Verify Your Identity")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_have_attribute("aria-modal", "true")
+    expect(page.get_by_role("navigation", name="Main menu")).to_be_visible()
+    expect(dialog.get_by_text("7 days remaining")).to_be_visible()
+    expect(dialog.get_by_role("button", name="Set Up Later")).to_be_visible()
 
-    page.click("#setup-authenticator-app")
-    page.click("#have-app")
+    dialog.get_by_role("link", name="Continue").click()
+    page.get_by_role("dialog").get_by_role("link", name="Set Up Authenticator App").click()
+    page.get_by_role("button", name="I Have the App").click()
     page.wait_for_url("**/userconsole/mfa/totp/qr")
-    page.wait_for_function("document.getElementById('totp-qr').naturalWidth > 0")
+    qr = page.get_by_role("dialog", name="Scan the QR Code").get_by_role("img")
+    expect(qr).to_be_visible()
+    page.wait_for_function("() => Array.from(document.images).every(i => i.naturalWidth > 0)")
     shot = tmp_path / "qr-page.png"
     page.screenshot(path=str(shot), full_page=True)
     uri = parse_uri(decode_qr(shot.read_bytes()))
     assert uri.issuer == "JumpCloud User"
     assert uri.account == user["email"]
-    assert page.inner_text("#totp-key") in decode_qr(shot.read_bytes())
 
-    page.click("#totp-next")
-    assert page.inner_text("h1") == "Verify Your Account"
-    page.fill("#totp-code", code_for(uri, clock.now()))
-    page.click("#totp-submit")
-    assert page.inner_text("h1") == "Authenticator App Enrollment Successful!"
-    page.click("#done")
-    assert page.inner_text("#totp-status") == "Authenticator App is active on your account."
+    page.get_by_role("link", name="Continue").click()
+    verify = page.get_by_role("dialog", name="Verify Your Account")
+    verify.get_by_label("Verification code").fill(code_for(uri, clock.now()))
+    verify.get_by_role("button", name="Submit").click()
+    done = page.get_by_role("dialog", name="Authenticator App Enrollment Successful!")
+    done.get_by_role("link", name="Done").click()
+    expect(page.get_by_text("Authenticator App is active on your account.")).to_be_visible()
 
     # Log out and back in: the login page's script asks for the code.
-    page.click("#logout")
+    page.get_by_role("button", name="Log Out").click()
     page.wait_for_url("**/login")
     clock.advance(30)
     _login(page, emulator.url, user["email"])
-    page.wait_for_selector("#otp-form", state="visible")
-    assert page.inner_text("#login-error") == "MFA required."
-    page.fill("#otp", code_for(uri, clock.now()))
-    page.click("#otp-submit")
+    expect(page.get_by_role("alert")).to_have_text("MFA required.")
+    page.get_by_label("Verification code").fill(code_for(uri, clock.now()))
+    page.get_by_role("button", name="Submit").click()
     page.wait_for_url("**/userconsole/")
-    assert page.inner_text("#home-title") == "Welcome, Tess"
+    expect(page.get_by_role("heading", name="Welcome, Tess")).to_be_visible()
 
 
 def test_the_login_page_of_one_org_signs_in_its_user(
@@ -115,10 +123,7 @@ def test_the_login_page_of_one_org_signs_in_its_user(
     )
     assert made.status_code == 200, made.text
     _login(page, emulator.url, "twinb@example.test")
-    page.wait_for_selector("#login-error:has-text('orgId')")
-    page.goto(f"{emulator.url}/login?org={second.id}")
-    page.fill("#email", "twinb@example.test")
-    page.fill("#password", PASSWORD)
-    page.click("#login-submit")
+    expect(page.get_by_role("alert")).to_contain_text("orgId")
+    _login(page, emulator.url, "twinb@example.test", f"/login?org={second.id}")
     page.wait_for_url("**/userconsole/")
-    assert page.inner_text("#home-title") == "Welcome, Second"
+    expect(page.get_by_role("heading", name="Welcome, Second")).to_be_visible()

@@ -36,7 +36,11 @@ def test_forced_enrollment_through_the_pages(
     assert response.json() == {"redirectTo": "/userconsole/mfa/setup"}
     home = browser.get("/userconsole/")
     assert home.url.endswith("/userconsole/mfa/setup")
-    assert text_of(home.text, "mfa-setup-title") == "Set Up Multi-Factor Authentication"
+    # A modal dialog over the portal: "Verify Your Identity" → Continue → the methods.
+    assert text_of(home.text, "mfa-setup-title") == "Verify Your Identity"
+    assert 'role="dialog" aria-modal="true" aria-labelledby="mfa-setup-title"' in home.text
+    methods = browser.get("/userconsole/mfa/setup?step=methods")
+    assert text_of(methods.text, "mfa-setup-next") == "Set Up Authenticator App"
     assert "7 days remaining" in text_of(home.text, "days-remaining")
     assert 'id="setup-later"' in home.text
 

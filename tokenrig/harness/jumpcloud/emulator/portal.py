@@ -3,17 +3,20 @@ API-level client, both over the rules in ``portal_flows.py``.
 
 Routes (``register`` adds them to the emulator's router; cookies, not API keys):
 
-* pages — ``/login``, ``/activate?token=``, ``/userconsole/`` (home), ``/userconsole/security``,
-  ``/userconsole/mfa/setup`` ("Set Up Multi-Factor Authentication"), ``/userconsole/mfa/totp``
-  ("I Have the App"), ``…/totp/qr``, ``…/totp/verify`` ("Verify Your Account"),
-  ``…/totp/success``; forms POST back with the session's XSRF token in ``_xsrf``;
+* pages — ``/login`` (email → Continue → password), ``/activate?token=``, ``/userconsole/``
+  (home), ``/userconsole/security``, and the MFA steps as a dialog over the portal:
+  ``/userconsole/mfa/setup`` ("Verify Your Identity"; older wording "Set Up Multi-Factor
+  Authentication"), ``/userconsole/mfa/totp`` ("I Have the App"), ``…/totp/qr``,
+  ``…/totp/verify`` ("Verify Your Account"), ``…/totp/success``; forms POST back with the
+  session's XSRF token in ``_xsrf``; wording and ids follow ``state.portal.look``;
 * JSON seen in real clients — ``GET /userconsole/xsrf``, ``POST /userconsole/auth``,
   ``POST /userconsole/auth/totp``, ``GET /userconsole/api/self``;
 * JSON the emulator invents for enrollment (JumpCloud's are not public) — ``GET
   /userconsole/api/mfa``, ``POST /userconsole/api/mfa/later``, ``POST
   /userconsole/api/mfa/totp/setup``, ``GET /userconsole/api/mfa/totp/qr.png``, ``POST
   /userconsole/api/mfa/totp/verify``, ``POST /userconsole/logout``;
-* emulator-only — ``GET/PUT /__emulator__/portal`` reads or changes the portal policy.
+* emulator-only — ``GET/PUT /__emulator__/portal`` reads or changes the portal policy,
+  ``GET/PUT /__emulator__/portal/look`` the pages' wording and ids (``portal_looks.py``).
 
 JSON POSTs carry the token in ``X-Xsrftoken``. See ``docs/jumpcloud-portal.md``.
 """
@@ -28,6 +31,7 @@ from urllib.parse import parse_qs
 from tokenrig.harness.jumpcloud.emulator import portal_activation as activation
 from tokenrig.harness.jumpcloud.emulator import portal_flows as flows
 from tokenrig.harness.jumpcloud.emulator.models import EmulatorError, EmulatorState, SystemUser
+from tokenrig.harness.jumpcloud.emulator.portal_looks import PortalLook
 from tokenrig.harness.jumpcloud.emulator.portal_pages import Markup, fragment, message_page, page
 from tokenrig.harness.jumpcloud.emulator.portal_state import SESSION_COOKIE, PortalSession
 from tokenrig.harness.jumpcloud.emulator.portal_totp import base32_key, otpauth_uri, qr_png, qr_size
@@ -83,6 +87,21 @@ class Portal:
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
 
+    # -- looks ----------------------------------------------------------------------------------
+    @property
+    def look(self) -> PortalLook:
+        with self.state.lock:
+            return self.state.portal.look
+
+    def _page(self, template: str, /, *, title: str, **values: str) -> str:
+        return page(template, title=title, look=self.look, **values)
+
+    def _message(self, heading: str, text: str) -> str:
+        return message_page(heading, text, look=self.look)
+
+    def _fragment(self, template: str, /, **values: str) -> Markup:
+        return fragment(template, look=self.look, **values)
+
     # -- sessions -------------------------------------------------------------------------------
     def _session(self, request: Request) -> PortalSession | None:
         with self.state.lock:
@@ -115,9 +134,7 @@ class Portal:
         if session is None or user is None:
             return redirect(LOGIN)
         if flows.mfa_gate(self.state, user).gate is flows.Gate.EXPIRED:
-            return html_response(
-                message_page("Account Locked", flows.MSG_ENROLLMENT_EXPIRED, xsrf=None), 403
-            )
+            return html_response(self._message("Account Locked", flows.MSG_ENROLLMENT_EXPIRED), 403)
         return session, user
 
     def _needs_setup(self, session: PortalSession, user: SystemUser) -> bool:
@@ -238,19 +255,19 @@ class Portal:
     def login_page(self, request: Request) -> Response:
         if flows.signed_in_user(self.state, self._session(request)) is not None:
             return redirect(flows.HOME)
-        return html_response(page("login.html", title="Login"))
+        return html_response(self._page("login.html", title="Login"))
 
     def activate_page(self, request: Request) -> Response:
         token = request.query_one("token") or ""
         try:
             user = activation.activation_user(self.state, token)
         except EmulatorError as exc:
-            return html_response(message_page("Activation Failed", exc.message), exc.status)
+            return html_response(self._message("Activation Failed", exc.message), exc.status)
         return html_response(self._activate_form(user, token, ""))
 
     def _activate_form(self, user: SystemUser, token: str, error: str) -> str:
         first = not user.activated
-        return page(
+        return self._page(
             "activate.html",
             title="Activate Account" if first else "Reset Password",
             heading="Activate Your Account" if first else "Reset Your Password",
@@ -273,10 +290,12 @@ class Portal:
             if exc.status == 400:  # a password problem: show the form again with the reason
                 user = activation.activation_user(self.state, token)
                 return html_response(self._activate_form(user, token, exc.message), 400)
-            return html_response(message_page("Activation Failed", exc.message), exc.status)
+            return html_response(self._message("Activation Failed", exc.message), exc.status)
         if _wants_json(request):
             return json_response({"activated": True, "redirectTo": LOGIN})
-        return html_response(page("activated.html", title="Account Activated", email=user.email))
+        return html_response(
+            self._page("activated.html", title="Account Activated", email=user.email)
+        )
 
     def home_page(self, request: Request) -> Response:
         found = self._page_user(request)
@@ -288,9 +307,9 @@ class Portal:
         gate = flows.mfa_gate(self.state, user)
         notice = Markup("")
         if gate.gate is flows.Gate.GRACE:
-            notice = fragment("days_left.html", days=_days(gate.days_remaining))
+            notice = self._fragment("days_left.html", days=_days(gate.days_remaining))
         return html_response(
-            page(
+            self._page(
                 "home.html",
                 title="Home",
                 xsrf=session.xsrf,
@@ -308,10 +327,11 @@ class Portal:
         if self._needs_setup(session, user):
             return redirect(flows.MFA_SETUP)
         if user.totp_enabled:
-            totp = fragment("security_active.html")
+            totp = self._fragment("security_active.html")
         else:
-            totp = fragment("security_setup.html")
-        return html_response(page("security.html", title="Security", xsrf=session.xsrf, totp=totp))
+            totp = self._fragment("security_setup.html")
+        title = self.look.words()["security_title"]
+        return html_response(self._page("security.html", title=title, xsrf=session.xsrf, totp=totp))
 
     def setup_page(self, request: Request) -> Response:
         found = self._page_user(request)
@@ -321,13 +341,22 @@ class Portal:
         gate = flows.mfa_gate(self.state, user)
         if gate.gate is not flows.Gate.GRACE:
             return redirect(flows.HOME)
+        words = self.look.words()
+        # The current wording asks first ("Verify Your Identity" → Continue), then offers the
+        # methods; the older one offers the method at once.
+        methods = (
+            request.query_one("step") == "methods" or words["prompt_next"] == (words["method_app"])
+        )
         return html_response(
-            page(
+            self._page(
                 "mfa_setup.html",
-                title="Set Up Multi-Factor Authentication",
+                title=words["methods_title" if methods else "prompt_title"],
                 xsrf=session.xsrf,
-                grace=fragment("days_left.html", days=_days(gate.days_remaining)),
-                later=fragment("mfa_later.html", xsrf=session.xsrf),
+                dialog="mfa-setup-title",
+                next="/userconsole/mfa/totp" if methods else f"{flows.MFA_SETUP}?step=methods",
+                choice=words["method_app" if methods else "prompt_next"],
+                grace=self._fragment("days_left.html", days=_days(gate.days_remaining)),
+                later=self._fragment("mfa_later.html", xsrf=session.xsrf),
             )
         )
 
@@ -348,7 +377,12 @@ class Portal:
         if user.totp_enabled:
             return redirect("/userconsole/security")
         return html_response(
-            page("totp_get_app.html", title="Set Up Authenticator App", xsrf=session.xsrf)
+            self._page(
+                "totp_get_app.html",
+                title=self.look.words()["get_app_title"],
+                xsrf=session.xsrf,
+                dialog="get-app-title",
+            )
         )
 
     def start_submit(self, request: Request) -> Response:
@@ -372,10 +406,11 @@ class Portal:
             uri = otpauth_uri(user.email, secret)
             key = base32_key(secret)
         return html_response(
-            page(
+            self._page(
                 "totp_qr.html",
                 title="Scan the QR Code",
                 xsrf=session.xsrf,
+                dialog="qr-title",
                 version=secret.fingerprint,
                 size=str(qr_size(uri)),
                 key=key,
@@ -393,7 +428,13 @@ class Portal:
         return html_response(self._verify_form(session, ""))
 
     def _verify_form(self, session: PortalSession, error: str) -> str:
-        return page("totp_verify.html", title="Verify Your Account", xsrf=session.xsrf, error=error)
+        return self._page(
+            "totp_verify.html",
+            title="Verify Your Account",
+            xsrf=session.xsrf,
+            dialog="verify-title",
+            error=error,
+        )
 
     def verify_submit(self, request: Request) -> Response:
         found = self._page_user(request)
@@ -406,7 +447,7 @@ class Portal:
         if result.outcome is flows.VerifyOutcome.ENROLLED:
             return redirect("/userconsole/mfa/totp/success")
         if result.outcome is flows.VerifyOutcome.LOCKED:
-            return html_response(message_page("Account Locked", flows.MSG_LOCKED), 403)
+            return html_response(self._message("Account Locked", flows.MSG_LOCKED), 403)
         left = f"{flows.MSG_WRONG_CODE} Attempts remaining: {result.attempts_remaining}."
         return html_response(self._verify_form(session, left), 401)
 
@@ -418,7 +459,12 @@ class Portal:
         if not user.totp_enabled:
             return redirect("/userconsole/mfa/totp")
         return html_response(
-            page("totp_success.html", title="Enrollment Successful", xsrf=session.xsrf)
+            self._page(
+                "totp_success.html",
+                title="Enrollment Successful",
+                xsrf=session.xsrf,
+                dialog="success-title",
+            )
         )
 
     # -- emulator-only ------------------------------------------------------------------------
@@ -440,6 +486,23 @@ class Portal:
                     raise EmulatorError(str(exc)) from exc
                 self.state.portal.policy = candidate
             return json_response(self.state.portal.policy.to_json())
+
+    def look_control(self, request: Request) -> Response:
+        """``GET/PUT /__emulator__/portal/look``: the pages' wording and id markup."""
+        with self.state.lock:
+            if request.method == "PUT":
+                changes = request.json_object()
+                current = self.state.portal.look.to_json()
+                unknown = sorted(set(changes) - set(current))
+                if unknown:
+                    raise EmulatorError(f"unknown portal look field(s): {', '.join(unknown)}")
+                candidate = PortalLook(**{**current, **changes})
+                try:
+                    candidate.validate()
+                except (ValueError, TypeError) as exc:
+                    raise EmulatorError(f"portal look: {exc}") from exc
+                self.state.portal.look = candidate
+            return json_response(self.state.portal.look.to_json())
 
 
 def _days(days: int) -> str:
@@ -477,6 +540,8 @@ def register(router: Router, state: EmulatorState) -> None:
         ("GET", r"/userconsole/mfa/totp/success", portal.success_page),
         ("GET", r"/__emulator__/portal", portal.policy),
         ("PUT", r"/__emulator__/portal", portal.policy),
+        ("GET", r"/__emulator__/portal/look", portal.look_control),
+        ("PUT", r"/__emulator__/portal/look", portal.look_control),
     ]
     for method, pattern, handler in routes:
         router.add(method, pattern, handler)

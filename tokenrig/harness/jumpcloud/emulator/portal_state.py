@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from tokenrig.harness.jumpcloud.emulator.portal_looks import PortalLook
 from tokenrig.harness.jumpcloud.emulator.portal_totp import DEFAULT_SECRET_BYTES
 from tokenrig.harness.otp.verifier import TokenState
 from tokenrig.harness.secrets import SECRET, redacted
@@ -100,9 +101,11 @@ class PortalSession:
 @redacted
 @dataclass
 class PortalState:
-    """Sessions by id plus the policy; one per :class:`EmulatorState`."""
+    """Sessions by id plus the policy and the look; one per :class:`EmulatorState`."""
 
     policy: PortalPolicy = field(default_factory=PortalPolicy)
+    look: PortalLook = field(default_factory=PortalLook)
+    """Wording and id markup of the pages (portal_looks.py); kept across resets like the policy."""
     sessions: dict[str, PortalSession] = field(default_factory=dict, metadata=SECRET)
     failed_logins: dict[str, list[float]] = field(default_factory=dict)
     """Times of recent failed logins per throttle key (the casefolded email)."""

@@ -49,6 +49,7 @@ from urllib.parse import parse_qs, urlsplit
 from tokenrig.harness.clock import Clock
 from tokenrig.harness.jumpcloud.emulator.faults import Fault, FaultPlan
 from tokenrig.harness.jumpcloud.emulator.models import EmulatorError, EmulatorState, Organization
+from tokenrig.harness.jumpcloud.emulator.portal_looks import PortalLook
 from tokenrig.harness.secrets import SECRET, redacted
 
 log = logging.getLogger(__name__)
@@ -464,8 +465,12 @@ class Emulator:
         port: int = 0,
         org_name: str = "Emulated Org",
         max_body_bytes: int = MAX_BODY_BYTES,
+        look: PortalLook | None = None,
     ) -> None:
         self.state = EmulatorState(clock)
+        if look is not None:  # the pages' wording and ids (portal_looks.py)
+            look.validate()
+            self.state.portal.look = look
         self.org = self.state.add_org(api_key, org_name)
         self.faults = FaultPlan()
         self.max_body_bytes = max_body_bytes
