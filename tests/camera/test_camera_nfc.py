@@ -26,7 +26,7 @@ from tokenrig.harness.rigs.config import RigFileError, load_rig_file
 from tokenrig.harness.secrets import Secret
 from tokenrig.harness.sim.firmware import SimFirmware
 from tokenrig.harness.sim.pcscd import Pcscd
-from tokenrig.harness.tokens.base import BurnRequest, InfrastructureError
+from tokenrig.harness.tokens.base import BurnRequest, InfrastructureError, SeedState
 
 OLD_SEED = b"the seed already on!"
 NEW_SEED = bytes.fromhex("3132333435363738393031323334353637383930")
@@ -116,7 +116,9 @@ def test_a_burn_through_the_shared_reader_changes_what_the_camera_reads(
 
 
 @pytest.mark.xdist_group("pcscd")
-def test_each_slot_burns_through_its_own_reader(tmp_path: Path, card_slots: CardSlots) -> None:
+def test_each_slot_burns_and_sets_its_clock_through_its_own_reader(
+    tmp_path: Path, card_slots: CardSlots
+) -> None:
     slots = "".join(
         f'[[camera.slot]]\nslot = {n}\nnfc_reader = "{card_slots.reader(n - 1)}"\n' for n in (1, 2)
     )
@@ -128,6 +130,14 @@ def test_each_slot_burns_through_its_own_reader(tmp_path: Path, card_slots: Card
         rig.token(2).burn(BurnRequest(secret=Secret(NEW_SEED)))
         code, when = _camera_code(rig, 2)
         assert code in _codes(NEW_SEED, when)
+        # A clock set over slot 2's reader moves the token's clock, and so the filmed code.
+        target = int(rig.clock.now()) - 600
+        assert rig.token(2).set_clock(target) is SeedState.KEPT  # C302: seed kept
+        assert abs(rig.token(2).read_clock() - target) <= 1
+        rig.clock.advance(31)
+        code, when = _camera_code(rig, 2)
+        assert code in _codes(NEW_SEED, when - 600)
+        assert code not in _codes(NEW_SEED, when)
         # Slot 1's reader was not touched: its token still shows the old seed's code.
         code, when = _camera_code(rig, 1)
         assert code in _codes(OLD_SEED, when)
