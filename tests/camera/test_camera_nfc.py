@@ -185,3 +185,23 @@ def test_rig_file_errors_name_the_key(tmp_path: Path) -> None:
         load_rig_file(shared)
     assert "slots[2].serial" in str(caught.value)
     assert "shar" in str(caught.value)
+
+
+@pytest.mark.xdist_group("pcscd")
+def test_a_molto2_slot_burns_through_the_molto2_programmer(
+    tmp_path: Path, card_slots: CardSlots, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TOKENRIG_MOLTO2_KEY", raising=False)  # the factory key
+    path = tmp_path / "molto.toml"
+    path.write_text(
+        'name = "molto"\nkind = "camera"\napdu = false\n\n[camera]\nsource = "sim"\n'
+        f'latency_ms = 80\nnfc_reader = "{card_slots.reader(0)}"\n\n'
+        '[[slots]]\nslot = 1\nmodel = "Molto2"\n'
+    )
+    with _open(path) as rig:
+        firmware = _firmware(rig, 1)
+        card_slots.insert(firmware)
+        rig.token(1).burn(BurnRequest(secret=Secret(NEW_SEED)))
+        assert firmware.has_seed(0)
+        code, when = _camera_code(rig, 1)
+        assert code in _codes(NEW_SEED, when)

@@ -156,6 +156,11 @@ def _programmer(channel: ReaderChannel, spec: ModelSpec) -> TokenProgrammer:
 
     if spec.profiles > 1:
         from tokenrig.harness.cli.burn import _customer_key
+        from tokenrig.harness.cli.main import UsageError
 
-        return Molto2Programmer(channel, customer_key=_customer_key())
+        try:
+            key = _customer_key()  # the same $TOKENRIG_MOLTO2_KEY rules as `tokenrig burn`
+        except UsageError as exc:  # a bad key setting is the rig's set-up, not the token
+            raise InfrastructureError(f"{channel.name}: {exc}") from None
+        return Molto2Programmer(channel, customer_key=key)
     return SingleProfileProgrammer(channel)
