@@ -2,12 +2,15 @@
 
 Three parts a lab can buy do what a serial rig's firmware does: a presser (relay channel or
 command) presses the button, the camera reads the display (:class:`SlotReader`: doubt
-refused, two-frame hold, t±2 check against the burned seed), and a *programmer* (the NFC
-reader's :class:`~tokenrig.harness.tokens.nfc_token.NfcToken`, or the simulated firmware)
-burns seeds and reads the clock. Power is switched by a relay channel where the rig has one.
+refused, two-frame hold, t±2 check against the burned seed), and a *programmer* (the slot's
+NFC reader, :class:`~tokenrig.harness.camera.nfc.CameraNfc`, or in simulation without a
+reader the firmware itself) burns seeds and reads the clock. Power is switched by a relay
+channel where the rig has one.
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 from tokenrig.harness.camera.reading import Expected, SlotReader
 from tokenrig.harness.camera.relay import Presser
@@ -16,13 +19,28 @@ from tokenrig.harness.tokens.base import (
     BurnRequest,
     DisplayReading,
     SeedState,
-    Token,
     TokenIdentity,
     Unsupported,
 )
 from tokenrig.harness.tokens.models import ModelSpec
 
 POWER_OFF_S = 0.5  # long enough for a token's supply capacitor to empty
+
+
+class Programmer(Protocol):
+    """What a camera token needs of its programmer: the NFC reader's
+    (:class:`~tokenrig.harness.camera.nfc.CameraNfc`) or, in simulation, the firmware's."""
+
+    @property
+    def identity(self) -> TokenIdentity: ...
+
+    def burn(self, request: BurnRequest, *, check: bool = True) -> None: ...
+
+    def set_clock(self, unix_time: int, *, profile: int = 0) -> SeedState: ...
+
+    def read_clock(self) -> int: ...
+
+    def power_cycle(self) -> None: ...
 
 
 class CameraToken:
@@ -33,7 +51,7 @@ class CameraToken:
         spec: ModelSpec,
         reader: SlotReader,
         presser: Presser | None,
-        programmer: Token | None,
+        programmer: Programmer | None,
         clock: Clock,
         power: Presser | None = None,
         press_s: float = 0.2,
@@ -64,7 +82,11 @@ class CameraToken:
     def spec(self) -> ModelSpec:
         return self._spec
 
-    def _need_programmer(self, what: str) -> Token:
+    @property
+    def programmer(self) -> Programmer | None:
+        return self._programmer
+
+    def _need_programmer(self, what: str) -> Programmer:
         if self._programmer is None:
             raise Unsupported(f"{self._where}: {what} needs an NFC reader (camera.nfc_reader)")
         return self._programmer

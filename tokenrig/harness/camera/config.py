@@ -31,7 +31,7 @@ _CAMERA_KEYS = {
     "lcd_delay_ms",
     "slot",
 }
-_SLOT_KEYS = {"slot", "channel", "command", "region"}
+_SLOT_KEYS = {"slot", "channel", "command", "region", "nfc_reader"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class CameraSlot:
     channel: int | None = None  # relay channel across the button
     command: str | None = None  # or a command presser
     region: tuple[tuple[float, float], ...] | None = None  # LCD window corners; None: found
+    nfc_reader: str | None = None  # this slot's own PC/SC reader (else camera.nfc_reader)
 
     def quad(self) -> npt.NDArray[np.float32] | None:
         return None if self.region is None else np.array(self.region, dtype=np.float32)
@@ -52,7 +53,7 @@ class CameraOptions:
     board: str | None = None
     power: int | None = None
     press_ms: int = 200
-    nfc_reader: str | None = None
+    nfc_reader: str | None = None  # a PC/SC reader shared by the slots without their own
     led: tuple[int, int, int, int] | None = None
     calibration: str | None = None
     latency_ms: float | None = None  # stated instead of calibrated
@@ -68,6 +69,11 @@ class CameraOptions:
             if entry.slot == number:
                 return entry
         return CameraSlot(number)
+
+    def reader_for(self, number: int) -> tuple[str | None, bool]:
+        """The NFC reader slot ``number`` burns through, and whether it is the shared one."""
+        own = self.slot(number).nfc_reader
+        return (own, False) if own is not None else (self.nfc_reader, self.nfc_reader is not None)
 
     def calibration_file(self, rig_source: str) -> Path | None:
         if self.calibration:
@@ -145,8 +151,11 @@ def _slot(entry: object, where: str, src: str) -> CameraSlot:
                 src, f"{where}.region", "four corners [[x, y], ...] (tl, tr, br, bl) in pixels"
             )
         corners = tuple((float(p[0]), float(p[1])) for p in region)
+    reader = entry.get("nfc_reader")
+    if reader is not None and (not isinstance(reader, str) or not reader):
+        raise RigFileError(src, f"{where}.nfc_reader", "must be a PC/SC reader name")
     return CameraSlot(
-        number, _channel(entry.get("channel"), f"{where}.channel", src), command, corners
+        number, _channel(entry.get("channel"), f"{where}.channel", src), command, corners, reader
     )
 
 

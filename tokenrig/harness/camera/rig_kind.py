@@ -7,6 +7,12 @@ the ``[[slots]]`` become simulated firmware (faults allowed), rendered into webc
 frames by :class:`~tokenrig.harness.sim.live_camera.LiveSimCamera` on a virtual clock, with
 presses going through the real HID relay code to a simulated board. OpenCV and the simulator
 are imported in :meth:`CameraKind.open` only (the registry loads every kind's module).
+
+A slot with an NFC reader (its own ``[[camera.slot]] nfc_reader`` or the shared
+``camera.nfc_reader``) burns and reads its clock over PC/SC (:mod:`tokenrig.harness.camera.nfc`),
+also with ``source = "sim"``: then the card on the reader must answer for the slot's simulated
+firmware (the tests put a vpcd card built on :attr:`CameraRig.bench`'s firmware there), so
+a burn over NFC is what the camera then reads.
 """
 
 from __future__ import annotations
@@ -26,8 +32,10 @@ from tokenrig.harness.transports.rig_client import SlotInfo
 
 if TYPE_CHECKING:
     from tokenrig.harness.camera.calibration import Calibration
+    from tokenrig.harness.camera.camera_token import Programmer
     from tokenrig.harness.camera.frames import FrameSource
     from tokenrig.harness.camera.relay import Presser
+    from tokenrig.harness.sim.camera_bench import SimBench
 
 _SIM_ONLY = ("drift_ppm", "rtc_offset", "temperature_c", "faults")
 
@@ -43,8 +51,10 @@ class CameraRig:
         clock: Clock,
         source: FrameSource,
         stack: ExitStack,
+        bench: SimBench | None = None,
     ) -> None:
         self._config = config
+        self.bench = bench  # source = "sim": the simulated firmware, board and camera
         self._tokens = tokens
         self.clock = clock  # the clock readings are stamped by (virtual for source = "sim")
         self.source = source
@@ -105,6 +115,17 @@ class CameraKind:
                 raise RigFileError(
                     config.source, f"camera.slot[{i}].slot", f"slot {entry.slot} not in [[slots]]"
                 )
+        shared = [s for s in config.slots if options.reader_for(s.slot)[1]]
+        if len(shared) > 1 and not options.simulated:
+            for slot in shared:
+                if slot.serial is None:
+                    index = config.slots.index(slot) + 1
+                    raise RigFileError(
+                        config.source,
+                        f"slots[{index}].serial",
+                        "slots sharing camera.nfc_reader need their token's serial: each burn "
+                        "checks that the token on the reader is the slot's",
+                    )
         if not options.simulated:
             for i, slot in enumerate(raw.get("slots", []), start=1):
                 for key in _SIM_ONLY:
@@ -145,14 +166,16 @@ def open_camera_rig(config: RigConfig, clock: Clock, *, build_led: bool = False)
     from tokenrig.harness.camera.camera_token import CameraToken
     from tokenrig.harness.camera.decoder import find_windows
     from tokenrig.harness.camera.frames import open_source
+    from tokenrig.harness.camera.nfc import CameraNfc
     from tokenrig.harness.camera.reading import SlotReader
     from tokenrig.harness.camera.relay import CommandPresser, HidRelayBoard, HidRelayChannel
 
     opts = camera_options(config)
     stack = ExitStack()
     try:
-        programmers: dict[int, Token] = {}
+        programmers: dict[int, Programmer] = {}
         backend = None
+        bench: SimBench | None = None
         if opts.simulated:
             from tokenrig.harness.sim.camera_bench import SimBench
 
@@ -160,13 +183,8 @@ def open_camera_rig(config: RigConfig, clock: Clock, *, build_led: bool = False)
             bench = SimBench(config, opts, clock)
             source: FrameSource = bench.camera
             backend = bench.relay_backend
-            programmers = bench.programmers()
+            programmers.update(bench.programmers())
         else:
-            if opts.nfc_reader is not None:
-                raise InfrastructureError(
-                    f"camera rig {config.name}: camera.nfc_reader: burning through an NFC "
-                    "reader is not built into the camera rig yet (burn with `tokenrig burn`)"
-                )
             source = open_source(opts.source, clock=clock, fps=opts.fps)
         stack.callback(source.close)
         needs_board = opts.power is not None or any(
@@ -212,6 +230,16 @@ def open_camera_rig(config: RigConfig, clock: Clock, *, build_led: bool = False)
             serial = slot.serial or (
                 programmer.identity.serial if programmer else f"slot{slot.slot}"
             )
+            nfc_reader, shared = opts.reader_for(slot.slot)
+            if nfc_reader is not None:  # burns and clock reads over PC/SC, opened per use
+                programmer = CameraNfc(
+                    nfc_reader,
+                    spec=spec,
+                    serial=serial if (slot.serial or programmer) else None,
+                    clock=clock,
+                    where=where,
+                    shared=shared,
+                )
             reader = SlotReader(
                 _grabber(source), quad, calibration=calibration, where=where, give_up=90
             )
@@ -226,7 +254,7 @@ def open_camera_rig(config: RigConfig, clock: Clock, *, build_led: bool = False)
                 press_s=opts.press_ms / 1000,
                 where=where,
             )
-        return CameraRig(config, tokens, clock=clock, source=source, stack=stack)
+        return CameraRig(config, tokens, clock=clock, source=source, stack=stack, bench=bench)
     except BaseException:
         stack.close()
         raise

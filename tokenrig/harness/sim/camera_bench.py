@@ -4,8 +4,9 @@ The relay board is simulated below pyusb (:mod:`tokenrig.harness.sim.hid_relay`)
 camera rig's real relay code presses the buttons: closing slot N's channel presses firmware
 N's button, opening the power channel power-cycles every token. The camera renders what the
 firmware displays show, on the rig's virtual clock (:class:`LiveSimCamera`), with channel 1's
-LED in the frame's corner for calibration. Burns and clock reads go straight to the firmware,
-standing in for the NFC reader.
+LED in the frame's corner for calibration. Burns and clock reads of a slot without an NFC
+reader go straight to the firmware, standing in for one; a slot with ``nfc_reader`` goes over
+PC/SC, to a virtual card that a test builds on :attr:`SimBench.firmware` (``card_for``).
 """
 
 from __future__ import annotations
