@@ -122,4 +122,3 @@ def test_a_pattern_left_out_of_package_data_is_caught(drop: str, left_out: str) 
     data = config["tool"]["setuptools"]["package-data"]
     data["*"] = [pattern for pattern in data["*"] if pattern != drop]
     assert left_out in missing(data_files_in_tree(), config)
-

@@ -155,12 +155,14 @@ def _programmer(channel: ReaderChannel, spec: ModelSpec) -> TokenProgrammer:
     from tokenrig.harness.transports.token2 import Molto2Programmer, SingleProfileProgrammer
 
     if spec.profiles > 1:
-        from tokenrig.harness.cli.burn import _customer_key
-        from tokenrig.harness.cli.main import UsageError
+        from tokenrig.harness.transports.token2.customer_key import (
+            CustomerKeyError,
+            customer_key_from_env,
+        )
 
         try:
-            key = _customer_key()  # the same $TOKENRIG_MOLTO2_KEY rules as `tokenrig burn`
-        except UsageError as exc:  # a bad key setting is the rig's set-up, not the token
+            key = customer_key_from_env()  # the same $TOKENRIG_MOLTO2_KEY rules as `burn`
+        except CustomerKeyError as exc:  # a bad key setting is the rig's set-up, not the token
             raise InfrastructureError(f"{channel.name}: {exc}") from None
         return Molto2Programmer(channel, customer_key=key)
     return SingleProfileProgrammer(channel)

@@ -40,8 +40,12 @@ from tokenrig.harness.transports.token2 import (
     Molto2Programmer,
     SingleProfileProgrammer,
 )
+from tokenrig.harness.transports.token2.customer_key import (
+    MOLTO2_KEY_ENV,
+    CustomerKeyError,
+    customer_key_from_env,
+)
 
-MOLTO2_KEY_ENV = "TOKENRIG_MOLTO2_KEY"
 MOLTO2_READER_HINT = "token2"
 SCAN_TIMEOUT = 1.0  # seconds to wait for a card on each reader when matching serials
 
@@ -188,18 +192,10 @@ def _key_hint(token: NfcToken) -> str:
 
 
 def _customer_key() -> Secret | None:
-    raw = os.environ.get(MOLTO2_KEY_ENV)
-    if not raw:
-        return None
-    if len(raw) == 16:
-        return Secret(raw.encode("ascii", "replace"), kind="Molto2 customer key")
     try:
-        key = bytes.fromhex(raw)
-    except ValueError:
-        key = b""
-    if len(key) != 16:
-        raise UsageError(f"${MOLTO2_KEY_ENV}: need 16 ASCII characters or 32 hex digits")
-    return Secret(key, kind="Molto2 customer key")
+        return customer_key_from_env()
+    except CustomerKeyError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _rig_token(rig: Rig, slot: int, spec: ModelSpec | None) -> NfcToken:
