@@ -2,6 +2,6 @@
 
 import sys
 
-from tokenrig.harness.cli.main import main
+from tokenrig.harness.cli.main import run
 
-sys.exit(main())
+sys.exit(run())

@@ -212,6 +212,11 @@ def _run_case(case: Case, root: Path) -> Outcome:
     leftover = _group_alive(pgid)
     if leftover:
         os.killpg(pgid, signal.SIGKILL)
+    if proc.returncode in (0, 1) and case.sig is not signal.SIGKILL:
+        # The signal landed after main had returned (outputs written, status decided): the
+        # program ignores it then, so the run counts as having ended first, and its records
+        # must say complete (checked with the outputs).
+        exited_first = True
     seconds = time.monotonic() - started
     return Outcome(
         case, work, proc.returncode, exited_first, started_after, hung, leftover, seconds

@@ -80,8 +80,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return interrupts.exit_status(signum)
 
 
+def run() -> int:
+    """The program's entry point (console script and ``python -m tokenrig``): :func:`main`,
+    then the exit status stands. Once main has returned, every output is written and the
+    status decided; a signal landing in the last moments before the process ends would
+    otherwise kill it and turn a true 0 or 1 into "killed by SIGINT" (or, for one that landed
+    after a complete run, a status the records contradict)."""
+    status = main()
+    for signum in interrupts.SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    return status
+
+
 if __name__ == "__main__":
     # Run through the package module so sub-commands and this file share one UsageError.
-    from tokenrig.harness.cli.main import main as package_main
+    from tokenrig.harness.cli.main import run as package_run
 
-    sys.exit(package_main())
+    sys.exit(package_run())
