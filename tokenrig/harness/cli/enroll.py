@@ -34,7 +34,7 @@ from tokenrig.harness import interrupts
 from tokenrig.harness.cli.main import EXIT_FAIL, EXIT_OK, UsageError
 from tokenrig.harness.clock import SYSTEM_CLOCK, Clock, VirtualClock
 from tokenrig.harness.enroll import procedure as p
-from tokenrig.harness.enroll.forced import enroll_at_forced_login, forced_path
+from tokenrig.harness.enroll.forced import forced_path
 from tokenrig.harness.enroll.mailbox import EmulatorOutbox
 from tokenrig.harness.enroll.portal import UserPortal, new_password
 from tokenrig.harness.enroll.steps import StepFailed, StepRecord, StepRunner, StepStatus
@@ -331,14 +331,12 @@ def enroll_portal_user(
     expected = LoginOutcome.SETUP_REQUIRED if forced else LoginOutcome.SIGNED_IN
     title = "log in: MFA setup is forced" if forced else "log in to the User Portal"
     runner.run(title, p.log_in, portal, email, password, expected)
+    enrollee = p.Enrollee("", email, email, password)
     if forced:
-        enroll_at_forced_login(
-            runner, None, portal, token, SYSTEM_CLOCK, "", email, email, password
-        )
+        p.enroll_at_forced_login(runner, None, portal, token, SYSTEM_CLOCK, enrollee)
         return
     key, _, _ = p.enroll_token(runner, portal, token, SYSTEM_CLOCK, forced=False)
     runner.run("Security: the authenticator app is active", p.check_totp_active, portal)
-    enrollee = p.Enrollee("", email, email, password)
     p.login_with_token(runner, portal, enrollee, token, SYSTEM_CLOCK, period=key.period)
 
 

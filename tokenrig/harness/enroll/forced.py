@@ -14,15 +14,13 @@ from tokenrig.harness.enroll.procedure import (
     Enrollee,
     Enrollment,
     add_active_user,
-    check_totp_status,
     enable_totp_for_org,
-    enroll_token,
+    enroll_at_forced_login,
     log_in,
-    login_with_token,
     require_mfa,
 )
 from tokenrig.harness.enroll.steps import StepRunner
-from tokenrig.harness.jumpcloud import JumpCloudClient, MfaStatus
+from tokenrig.harness.jumpcloud import JumpCloudClient
 from tokenrig.harness.jumpcloud.portal_client import LoginOutcome
 from tokenrig.harness.secrets import SecretText
 from tokenrig.harness.tokens.base import Token
@@ -59,33 +57,5 @@ def forced_path(
     runner.run(
         "log in: MFA setup is forced", log_in, portal, email, password, LoginOutcome.SETUP_REQUIRED
     )
-    return enroll_at_forced_login(
-        runner, admin, portal, token, clock, user_id, username, email, password
-    )
-
-
-def enroll_at_forced_login(
-    runner: StepRunner,
-    admin: JumpCloudClient | None,
-    portal: UserPortal,
-    token: Token,
-    clock: Clock,
-    user_id: str,
-    username: str,
-    email: str,
-    password: SecretText,
-) -> Enrollment:
-    """From the forced setup prompt to the proven next login (``admin`` None: a portal user
-    only, as with ``tokenrig enroll --url``, so the console check is left out)."""
-    key, request, code = enroll_token(runner, portal, token, clock, forced=True)
-    if admin is not None:
-        runner.run(
-            "console: mfaEnrollment.totpStatus is ENROLLED",
-            check_totp_status,
-            admin,
-            user_id,
-            MfaStatus.ENROLLED,
-        )
     enrollee = Enrollee(user_id, username, email, password)
-    login_with_token(runner, portal, enrollee, token, clock, period=key.period)
-    return Enrollment(enrollee, key, request, token, code)
+    return enroll_at_forced_login(runner, admin, portal, token, clock, enrollee)

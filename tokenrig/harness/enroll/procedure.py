@@ -331,7 +331,6 @@ def admin_path(
         grace_days,
         clock,
     )
-    enrollee = Enrollee(user_id, username, email, password)
     runner.run(
         "log in: MFA setup is forced",
         log_in,
@@ -340,14 +339,29 @@ def admin_path(
         password,
         LoginOutcome.SETUP_REQUIRED,
     )
+    enrollee = Enrollee(user_id, username, email, password)
+    return enroll_at_forced_login(runner, admin, portal, token, clock, enrollee)
+
+
+def enroll_at_forced_login(
+    runner: StepRunner,
+    admin: JumpCloudClient | None,
+    portal: UserPortal,
+    token: Token,
+    clock: Clock,
+    enrollee: Enrollee,
+) -> Enrollment:
+    """From the forced setup prompt to the proven next login (``admin`` None: a portal user
+    only, as with ``tokenrig enroll --url``, so the console check is left out)."""
     key, request, code = enroll_token(runner, portal, token, clock, forced=True)
-    runner.run(
-        "console: mfaEnrollment.totpStatus is ENROLLED",
-        check_totp_status,
-        admin,
-        user_id,
-        MfaStatus.ENROLLED,
-    )
+    if admin is not None:
+        runner.run(
+            "console: mfaEnrollment.totpStatus is ENROLLED",
+            check_totp_status,
+            admin,
+            enrollee.user_id,
+            MfaStatus.ENROLLED,
+        )
     login_with_token(runner, portal, enrollee, token, clock, period=key.period)
     return Enrollment(enrollee, key, request, token, code)
 
