@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwright
@@ -27,6 +28,30 @@ CHROMIUM_ARGS = (
 )
 TIMEOUT_MS = 10_000
 VIEWPORT = {"width": 1000, "height": 900}
+
+
+class _ThreadPlaywright(threading.local):
+    """One Playwright driver per thread, shared by that thread's sessions: its sync API
+    cannot be started a second time in a thread where it is running, so a session opened
+    while another is open (the CLI inside a test process with a shared browser) uses it."""
+
+    driver: Playwright | None = None
+    users = 0
+
+    def acquire(self) -> Playwright:
+        if self.driver is None:
+            self.driver = sync_playwright().start()
+        self.users += 1
+        return self.driver
+
+    def release(self) -> None:
+        self.users -= 1
+        if self.users == 0 and self.driver is not None:
+            self.driver.stop()
+            self.driver = None
+
+
+_PLAYWRIGHT = _ThreadPlaywright()
 
 
 class ChromiumSession:
@@ -48,7 +73,7 @@ class ChromiumSession:
                 "tokenrig never downloads a browser"
             )
         self._profile = Path(tempfile.mkdtemp(prefix="tokenrig-chromium-"))
-        self._playwright = sync_playwright().start()
+        self._playwright = _PLAYWRIGHT.acquire()
         try:
             self._context = self._playwright.chromium.launch_persistent_context(
                 str(self._profile),
@@ -91,7 +116,7 @@ class ChromiumSession:
             finally:
                 self._context = None
         if self._playwright is not None:
-            self._playwright.stop()
+            _PLAYWRIGHT.release()
             self._playwright = None
         if self._profile is not None:
             shutil.rmtree(self._profile, ignore_errors=True)
