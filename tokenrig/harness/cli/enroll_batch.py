@@ -13,12 +13,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import io
 import json
 import re
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -223,17 +223,12 @@ def _enroll_one(args: argparse.Namespace, site: Any, user: BatchUser, token: Tok
 def _write(out: Path, results: list[UserResult]) -> None:
     rows = [asdict(r) for r in results]
     write_atomic(out / RESULTS_JSON, json.dumps({"users": rows}, indent=2) + "\n")
-    lines: list[list[str]] = [list(rows[0])] if rows else []
-    lines += [[csv_cell("" if v is None else v) for v in row.values()] for row in rows]
-    write_atomic(
-        out / RESULTS_CSV, "".join(",".join(_quoted(c) for c in line) + "\n" for line in lines)
-    )
-
-
-def _quoted(cell: str) -> str:
-    if any(c in cell for c in ',"\n\r'):
-        return '"' + cell.replace('"', '""') + '"'
-    return cell
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if rows:
+        writer.writerow(rows[0])
+    writer.writerows([csv_cell("" if v is None else v) for v in row.values()] for row in rows)
+    write_atomic(out / RESULTS_CSV, buffer.getvalue())
 
 
 def _progress(index: int, total: int, result: UserResult) -> None:
@@ -244,8 +239,3 @@ def _progress(index: int, total: int, result: UserResult) -> None:
     else:
         text = f"enrolled with {result.token_model} {result.token_serial} ({result.seconds:.2f} s)"
     print(f"[{index}/{total}] {result.username}: {text}", file=sys.stdout, flush=True)
-
-
-def iter_results(out: Path) -> Iterator[UserResult]:
-    """The results a batch left in ``out`` (for tests and scripts)."""
-    yield from earlier_results(out).values()
