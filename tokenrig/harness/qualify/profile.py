@@ -114,9 +114,8 @@ MAX_DURATION = 366 * 86400.0  # a year: past any soak, short of an overflow in t
 
 def parse_duration(text: object, source: str, key: str) -> float:
     """``"30d"``, ``"5m"``, ``"90s"``, ``"12h"`` or a number of seconds, in seconds."""
-    number = isinstance(text, int | float) and not isinstance(text, bool)
-    if number and 0 < text <= MAX_DURATION:  # type: ignore[operator]  # refuses nan and inf
-        return float(text)  # type: ignore[arg-type]
+    if isinstance(text, int | float) and not isinstance(text, bool) and 0 < text <= MAX_DURATION:
+        return float(text)  # the bounds also refuse nan and inf
     if isinstance(text, str) and (match := _DURATION.match(text)):
         value = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         if 0 < value <= MAX_DURATION:
